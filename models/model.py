@@ -1,0 +1,69 @@
+"""The Keras network: transformed features in, probability of a big tip out.
+
+Keras 2 (`tf_keras`) on purpose: TFT and TFMA build and load tf-keras
+objects, and mixing them with Keras 3 layers breaks the exported graph.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+import tf_keras as keras
+
+from models import features as F
+
+OUTPUT_NAME = "big_tipper_probability"
+
+
+@dataclasses.dataclass(frozen=True)
+class HParams:
+    """Network and optimiser settings (the Trainer's defaults)."""
+
+    hidden_units: tuple[int, ...] = (256, 128, 64)
+    dropout: float = 0.2
+    learning_rate: float = 2e-3
+    max_embedding_dim: int = 16
+    batch_size: int = 256
+
+
+def embedding_dim(buckets: int, cap: int) -> int:
+    """Rule of thumb: about 2 * buckets ** 0.25, at least 2 and at most `cap`."""
+    return max(2, min(cap, round(2 * buckets**0.25)))
+
+
+def _inputs() -> dict[str, keras.Input]:
+    inputs = {
+        name: keras.Input(shape=(1,), name=name, dtype=tf.float32)
+        for name in F.dense_float_features()
+    }
+    inputs.update(
+        {name: keras.Input(shape=(1,), name=name, dtype=tf.int64) for name in F.categorical_buckets()}
+    )
+    return inputs
+
+
+def build_model(hparams: HParams = HParams()) -> keras.Model:
+    """A compiled deep model over every transformed feature."""
+    inputs = _inputs()
+    parts = [inputs[name] for name in F.dense_float_features()]
+    for name, buckets in F.categorical_buckets().items():
+        dim = embedding_dim(buckets, hparams.max_embedding_dim)
+        embedded = keras.layers.Embedding(buckets, dim, name=f"{name}_embedding")(inputs[name])
+        parts.append(keras.layers.Flatten(name=f"{name}_flat")(embedded))
+
+    x = keras.layers.Concatenate(name="features")(parts)
+    for i, units in enumerate(hparams.hidden_units):
+        x = keras.layers.Dense(units, use_bias=False, name=f"dense_{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu_{i}")(x)
+        x = keras.layers.Dropout(hparams.dropout, name=f"dropout_{i}")(x)
+    output = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_NAME)(x)
+
+    model = keras.Model(inputs=inputs, outputs=output, name="big_tipper")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=hparams.learning_rate),
+        loss=keras.losses.BinaryCrossentropy(),
+        metrics=[keras.metrics.AUC(name="auc"), keras.metrics.BinaryAccuracy(name="accuracy")],
+    )
+    return model

@@ -1,0 +1,61 @@
+"""The TFMA configuration the Evaluator blesses models with."""
+
+from __future__ import annotations
+
+import tensorflow_model_analysis as tfma
+
+from models import features as F
+from pipeline.config import EvalThresholds
+
+# Evaluator feeds serialized examples to this signature and gets the label
+# from the Transform graph through `transform_features`.
+EVAL_SIGNATURE = "serving_tf_example"
+PREPROCESSING_SIGNATURE = "transform_features"
+
+
+def _metric(class_name: str, threshold: tfma.MetricThreshold | None = None, **kw):
+    config = tfma.MetricConfig(class_name=class_name, **kw)
+    if threshold is not None:
+        config.threshold.CopyFrom(threshold)
+    return config
+
+
+def eval_config(thresholds: EvalThresholds) -> tfma.EvalConfig:
+    """Metrics overall and per slice, with the bars a model must clear."""
+    auc_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": thresholds.min_auc}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            absolute={"value": -thresholds.max_auc_regression},
+        ),
+    )
+    accuracy_threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(
+            lower_bound={"value": thresholds.min_accuracy}
+        )
+    )
+    metrics = [
+        _metric("ExampleCount"),
+        _metric("AUC", auc_threshold),
+        _metric("AUC", config='{"curve": "PR", "name": "auc_precision_recall"}'),
+        _metric("BinaryAccuracy", accuracy_threshold),
+        _metric("Precision"),
+        _metric("Recall"),
+        _metric("Calibration"),
+        _metric("MeanLabel"),
+        _metric("MeanPrediction"),
+        _metric("CalibrationPlot"),
+        _metric("ConfusionMatrixPlot"),
+    ]
+    slices = [tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[k]) for k in F.SLICE_FEATURES]
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(
+                signature_name=EVAL_SIGNATURE,
+                label_key=F.transformed_label(),
+                preprocessing_function_names=[PREPROCESSING_SIGNATURE],
+            )
+        ],
+        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+        slicing_specs=slices,
+    )

@@ -1,0 +1,99 @@
+"""Run a pipeline with TFX's LocalDagRunner and tell a person what happened."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from pathlib import Path
+
+from rich.console import Console
+
+from pipeline.config import PipelineConfig
+from pipeline.progress import ComponentEvent, ComponentProgress
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+
+
+def first_meaningful_error(exc: BaseException) -> str:
+    """The innermost cause of `exc`, in one line, without Beam's wrapping."""
+    seen = set()
+    root = exc
+    while id(root) not in seen:
+        seen.add(id(root))
+        nxt = root.__cause__ or root.__context__
+        if nxt is None:
+            break
+        root = nxt
+    lines = [line.strip() for line in str(root).splitlines() if line.strip()]
+    # Beam repeats the user error inside its own: "... [while running 'X']".
+    message = next((line for line in reversed(lines) if "Error" in line.split(":")[0]), None)
+    message = message or (lines[0] if lines else "")
+    message = message.split(" [while running")[0]
+    if len(message) > 400:
+        message = message[:400] + "..."
+    return f"{type(root).__name__}: {message}" if not message.startswith(type(root).__name__) else message
+
+
+def _configure_logging(log_path: Path, verbose: bool) -> None:
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.INFO)
+    logging.getLogger().setLevel(logging.INFO)
+    if not verbose:
+        # Python-level records too: some handlers hold a reference to the
+        # original sys.stderr object, not to descriptor 2.
+        handler = logging.FileHandler(log_path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().handlers[:] = [handler]
+
+
+def run_and_report(
+    config: PipelineConfig, *, console: Console, log_path: Path, verbose: bool
+) -> int:
+    """Run `config`'s pipeline, print a line per component and a summary."""
+    import contextlib
+
+    from pipeline.runtime import stderr_to
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    redirect = contextlib.nullcontext() if verbose else stderr_to(log_path)
+    started = time.monotonic()
+    with redirect:
+        _configure_logging(log_path, verbose)
+        from tfx import v1 as tfx
+
+        from pipeline.pipeline import create_pipeline
+
+        status = console.status("starting")
+
+        def on_start(name: str) -> None:
+            status.update(f"{name} running")
+
+        def on_finish(event: ComponentEvent) -> None:
+            style = "green" if event.status == "executed" else "cyan"
+            console.print(
+                f"  [{style}]✓[/] {event.name:<28} {event.status:<9} {event.seconds:7.1f} s"
+            )
+
+        progress = ComponentProgress(on_start, on_finish)
+        logging.getLogger("absl").addHandler(progress)
+        try:
+            with status:
+                tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+        except Exception as e:  # noqa: BLE001 - every failure is reported the same way
+            logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
+            where = progress.current or "pipeline set-up"
+            console.print(f"  [red]✗[/] {where} failed: {first_meaningful_error(e)}")
+            console.print(f"Full log: {log_path}")
+            console.print("Nothing new was pushed; the served model is unchanged.")
+            return EXIT_FAILED
+        finally:
+            logging.getLogger("absl").removeHandler(progress)
+
+        from pipeline.summary import print_summary, summarize_latest_run
+
+        summary = summarize_latest_run(config)
+    print_summary(summary, console=console, seconds=time.monotonic() - started)
+    return EXIT_OK

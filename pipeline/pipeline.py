@@ -1,0 +1,118 @@
+"""`create_pipeline(config)`: the runner-neutral TFX pipeline.
+
+Pure: it reads no environment and touches no file; every path and setting
+comes from the `PipelineConfig` a runner built.
+"""
+
+from __future__ import annotations
+
+from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
+
+from pipeline.config import PipelineConfig
+from pipeline.evaluation import eval_config
+from pipeline.inputs import CSV_PATTERN
+from pipeline.pusher import AtomicPusherExecutor
+
+PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
+RUN_FN = "models.trainer.run_fn"
+
+
+def _example_gen(config: PipelineConfig):
+    output = tfx.proto.Output(
+        split_config=tfx.proto.SplitConfig(
+            splits=[
+                tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
+                for name, buckets in config.splits
+            ]
+        )
+    )
+    return tfx.components.CsvExampleGen(
+        input_base=config.data_root,
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern=CSV_PATTERN)]
+        ),
+        output_config=output,
+    ).with_id("CsvExampleGen")
+
+
+def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+    """The DAG: ingest, validate, transform, train, evaluate, push."""
+    example_gen = _example_gen(config)
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"]
+    ).with_id("StatisticsGen")
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_path).with_id(
+        "ImportSchemaGen"
+    )
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+    ).with_id("ExampleValidator")
+
+    code_config = {"code_fingerprint": config.code_fingerprint}
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        splits_config=tfx.proto.SplitsConfig(
+            analyze=["train"], transform=[name for name, _ in config.splits]
+        ),
+        custom_config=code_config,
+    ).with_id("Transform")
+
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(splits=["train"], num_steps=config.train_steps),
+        eval_args=tfx.proto.EvalArgs(splits=["validation"]),
+        custom_config={**code_config, "seed": config.seed},
+    ).with_id("Trainer")
+
+    baseline_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("LatestBlessedModelResolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline_resolver.outputs["model"],
+        eval_config=eval_config(config.thresholds),
+        example_splits=["eval"],
+    ).with_id("Evaluator")
+
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=config.push_base_directory
+            )
+        ),
+        custom_executor_spec=executor_spec.ExecutorClassSpec(AtomicPusherExecutor),
+    ).with_id("Pusher")
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            transform,
+            trainer,
+            baseline_resolver,
+            evaluator,
+            pusher,
+        ],
+        enable_cache=config.enable_cache,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            config.metadata_path
+        ),
+        beam_pipeline_args=list(config.beam_args),
+    )

@@ -1,0 +1,79 @@
+"""A Pusher executor whose version directory appears atomically.
+
+The stock executor copies files straight into `<base>/<version>/`, so
+TensorFlow Serving (which polls the base directory) can see a half-copied
+version. Here the model is copied into a hidden staging directory beside it
+(TF Serving only loads all-digit names) and renamed into place in one step.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Any
+
+from absl import logging
+from tfx import types
+from tfx.components.pusher import executor as pusher_executor
+from tfx.proto import pusher_pb2
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils, proto_utils
+
+
+def next_version(base_directory: str, now: float) -> str:
+    """A version number newer than any already in `base_directory`."""
+    existing = [int(name) for name in _listdir(base_directory) if name.isdigit()]
+    return str(max([int(now), *(v + 1 for v in existing)]))
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except FileNotFoundError:
+        return []
+
+
+def push_atomically(model_path: str, base_directory: str, version: str) -> str:
+    """Copy `model_path` to `<base_directory>/<version>` so it appears whole."""
+    os.makedirs(base_directory, exist_ok=True)
+    final = os.path.join(base_directory, version)
+    staging = os.path.join(base_directory, f".staging-{version}-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        shutil.copytree(model_path, staging)
+        os.rename(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+class AtomicPusherExecutor(pusher_executor.Executor):
+    """Pushes a blessed model to a local filesystem base directory atomically."""
+
+    def Do(
+        self,
+        input_dict: dict[str, list[types.Artifact]],
+        output_dict: dict[str, list[types.Artifact]],
+        exec_properties: dict[str, Any],
+    ) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        model_push = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.PUSHED_MODEL_KEY]
+        )
+        if not self.CheckBlessing(input_dict):
+            self._MarkNotPushed(model_push)
+            return
+        model_path = self.GetModelPath(input_dict)
+        destination = pusher_pb2.PushDestination()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination
+        )
+        base_directory = destination.filesystem.base_directory
+        version = next_version(base_directory, time.time())
+        serving_path = push_atomically(model_path, base_directory, version)
+        logging.info("Model pushed to %s.", serving_path)
+
+        # The archive copy under the pipeline root is what lineage points at.
+        io_utils.copy_dir(model_path, model_push.uri)
+        self._MarkPushed(model_push, pushed_destination=serving_path, pushed_version=version)

@@ -1,0 +1,78 @@
+"""Runner-side helpers: the file work `create_pipeline` must not do itself."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.resources
+import os
+from pathlib import Path
+
+DEFAULT_PIPELINE_NAME = "taxi"
+CODE_PACKAGES = ("models",)
+
+
+def default_data_root() -> Path:
+    """Folder of the Chicago taxi sample that ships inside the tfx package."""
+    sample = importlib.resources.files("tfx") / "examples/chicago_taxi_pipeline/data/simple"
+    return Path(str(sample))
+
+
+def packaged_schema() -> Path:
+    """The curated schema committed under `schemas/`."""
+    return Path(str(importlib.resources.files("schemas") / "schema.pbtxt"))
+
+
+def _digest(paths: list[tuple[str, bytes]]) -> str:
+    h = hashlib.sha256()
+    for name, content in sorted(paths):
+        h.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return h.hexdigest()[:16]
+
+
+def code_fingerprint(packages: tuple[str, ...] = CODE_PACKAGES) -> str:
+    """A hash of the Python sources Transform and Trainer import by name."""
+    sources = []
+    for package in packages:
+        root = importlib.resources.files(package)
+        for path in Path(str(root)).rglob("*.py"):
+            sources.append((f"{package}/{path.relative_to(str(root))}", path.read_bytes()))
+    return _digest(sources)
+
+
+def stage_schema(schema: Path, pipeline_root: Path) -> Path:
+    """Copy the schema to a content-addressed path under the pipeline root.
+
+    ImportSchemaGen's cache key is the file *path*, so an edited schema at the
+    same path would be ignored by a cached run; a path that changes with the
+    content makes an edit rerun validation and everything downstream.
+    """
+    content = schema.read_bytes()
+    staged = pipeline_root / "schemas" / _digest([("schema", content)]) / schema.name
+    if not staged.exists():
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        tmp = staged.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        os.replace(tmp, staged)
+    return staged
+
+
+@contextlib.contextmanager
+def stderr_to(log_path: Path):
+    """Send everything written to file descriptor 2 (C++ and Python) to a log.
+
+    TensorFlow and Beam write from C++ straight to fd 2, which no Python
+    logging setting reaches; duplicating the descriptor is the one way to
+    keep a person's terminal readable.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    with open(log_path, "ab", buffering=0) as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+

@@ -1,0 +1,214 @@
+"""What a run did, read back from ML Metadata and the artifacts it records."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import ml_metadata as mlmd
+from ml_metadata.proto import metadata_store_pb2
+from rich.console import Console
+from tfx.orchestration import metadata
+from tfx.types import artifact_utils
+
+from pipeline.config import PipelineConfig
+
+# Overall metrics shown in the summary, in this order (TFMA metric keys).
+SUMMARY_METRICS = (
+    "example_count",
+    "auc",
+    "auc_precision_recall",
+    "binary_accuracy",
+    "precision",
+    "recall",
+    "calibration",
+)
+
+
+@dataclasses.dataclass
+class RunSummary:
+    run_id: str
+    executions: dict[str, str]  # component id -> "executed" / "cached" / state
+    split_rows: dict[str, int]
+    anomalies: dict[str, dict[str, str]]  # split -> feature -> description
+    metrics: dict[str, float]
+    failed_thresholds: list[str]
+    blessed: bool | None
+    pushed_path: str | None
+    pushed_version: str | None
+
+
+_STATE_WORDS = {
+    metadata_store_pb2.Execution.COMPLETE: "executed",
+    metadata_store_pb2.Execution.CACHED: "cached",
+    metadata_store_pb2.Execution.FAILED: "failed",
+    metadata_store_pb2.Execution.RUNNING: "running",
+}
+
+
+def _store(config: PipelineConfig) -> mlmd.MetadataStore:
+    connection = metadata.sqlite_metadata_connection_config(config.metadata_path)
+    return mlmd.MetadataStore(connection)
+
+
+def latest_run_context(store: mlmd.MetadataStore, pipeline_name: str):
+    """The newest `pipeline_run` context of `pipeline_name`."""
+    pipeline_ctx = store.get_context_by_type_and_name("pipeline", pipeline_name)
+    if pipeline_ctx is None:
+        return None
+    run_ids = {
+        e.id
+        for e in store.get_executions_by_context(pipeline_ctx.id)
+    }
+    runs = [
+        c
+        for c in store.get_contexts_by_type("pipeline_run")
+        if run_ids & {e.id for e in store.get_executions_by_context(c.id)}
+    ]
+    return max(runs, key=lambda c: c.create_time_since_epoch, default=None)
+
+
+def _node_id(store: mlmd.MetadataStore, execution) -> str:
+    for ctx in store.get_contexts_by_execution(execution.id):
+        ctx_type = store.get_context_types_by_id([ctx.type_id])[0].name
+        if ctx_type == "node":
+            return ctx.name.split(".", 1)[-1]
+    return store.get_execution_types_by_id([execution.type_id])[0].name
+
+
+def _outputs(store: mlmd.MetadataStore, executions) -> dict[str, list]:
+    """Output artifacts of `executions`, as TFX artifacts keyed by type name."""
+    ids = [e.id for e in executions]
+    events = store.get_events_by_execution_ids(ids)
+    artifact_ids = sorted(
+        {ev.artifact_id for ev in events if ev.type in (ev.OUTPUT, ev.DECLARED_OUTPUT)}
+    )
+    by_type: dict[str, list] = {}
+    for artifact in store.get_artifacts_by_id(artifact_ids):
+        artifact_type = store.get_artifact_types_by_id([artifact.type_id])[0]
+        tfx_artifact = artifact_utils.deserialize_artifact(artifact_type, artifact)
+        by_type.setdefault(artifact_type.name, []).append(tfx_artifact)
+    return by_type
+
+
+def _split_rows(statistics) -> dict[str, int]:
+    import tensorflow_data_validation as tfdv
+
+    rows = {}
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        path = os.path.join(statistics.uri, f"Split-{split}", "FeatureStats.pb")
+        stats = tfdv.load_stats_binary(path)
+        rows[split] = sum(d.num_examples for d in stats.datasets)
+    return rows
+
+
+def _anomalies(anomalies_artifact) -> dict[str, dict[str, str]]:
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    found = {}
+    for split in artifact_utils.decode_split_names(anomalies_artifact.split_names):
+        path = os.path.join(anomalies_artifact.uri, f"Split-{split}", "SchemaDiff.pb")
+        proto = anomalies_pb2.Anomalies()
+        with open(path, "rb") as f:
+            proto.ParseFromString(f.read())
+        found[split] = {
+            feature: info.description or info.short_description
+            for feature, info in proto.anomaly_info.items()
+        }
+        if proto.HasField("dataset_anomaly_info"):
+            found[split]["<dataset>"] = proto.dataset_anomaly_info.description
+    return found
+
+
+def _overall_metrics(evaluation) -> dict[str, float]:
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_eval_result(evaluation.uri)
+    for slice_key, per_output in result.slicing_metrics:
+        if slice_key == ():
+            values = per_output.get("", {}).get("", {})
+            return {
+                name: float(v.get("doubleValue", v.get("boundedValue", {}).get("value", 0.0)))
+                for name, v in values.items()
+                if isinstance(v, dict) and ("doubleValue" in v or "boundedValue" in v)
+            }
+    return {}
+
+
+def _failed_thresholds(evaluation) -> list[str]:
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_validation_result(evaluation.uri)
+    failures = []
+    for per_slice in result.metric_validations_per_slice:
+        slice_name = tfma.slicer.stringify_slice_key(
+            tfma.slicer.deserialize_slice_key(per_slice.slice_key)
+        ) or "Overall"
+        for failure in per_slice.failures:
+            failures.append(
+                f"{slice_name}: {failure.metric_key.name} = {failure.metric_value.double_value.value:.4f}"
+                f" fails {failure.message}"
+            )
+    return failures
+
+
+def summarize_latest_run(config: PipelineConfig) -> RunSummary:
+    """Read the newest run of `config.pipeline_name` back from ML Metadata."""
+    store = _store(config)
+    run = latest_run_context(store, config.pipeline_name)
+    if run is None:
+        raise LookupError(f"No run of pipeline {config.pipeline_name!r} in {config.metadata_path}")
+    executions = store.get_executions_by_context(run.id)
+    states = {
+        _node_id(store, e): _STATE_WORDS.get(e.last_known_state, str(e.last_known_state))
+        for e in executions
+    }
+    outputs = _outputs(store, executions)
+
+    def single(type_name: str):
+        found = outputs.get(type_name, [])
+        return found[-1] if found else None
+
+    statistics = single("ExampleStatistics")
+    anomalies = single("ExampleAnomalies")
+    evaluation = single("ModelEvaluation")
+    blessing = single("ModelBlessing")
+    pushed = single("PushedModel")
+    is_pushed = pushed is not None and pushed.get_int_custom_property("pushed") == 1
+    return RunSummary(
+        run_id=run.name,
+        executions=states,
+        split_rows=_split_rows(statistics) if statistics else {},
+        anomalies=_anomalies(anomalies) if anomalies else {},
+        metrics=_overall_metrics(evaluation) if evaluation else {},
+        failed_thresholds=_failed_thresholds(evaluation) if evaluation else [],
+        blessed=bool(blessing.get_int_custom_property("blessed")) if blessing else None,
+        pushed_path=pushed.get_string_custom_property("pushed_destination") if is_pushed else None,
+        pushed_version=pushed.get_string_custom_property("pushed_version") if is_pushed else None,
+    )
+
+
+def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> None:
+    """The end-of-run report a person reads."""
+    console.print(f"\n[bold]Run {summary.run_id}[/] finished in {seconds:.1f} s")
+    rows = ", ".join(f"{split} {n}" for split, n in summary.split_rows.items())
+    console.print(f"  Rows:       {rows}")
+    total = sum(len(found) for found in summary.anomalies.values())
+    console.print(f"  Anomalies:  {total}" + ("" if total else " (data matches the schema)"))
+    for split, found in summary.anomalies.items():
+        for feature, description in found.items():
+            console.print(f"    [yellow]{split}/{feature}[/]: {description}")
+    metrics = "  ".join(
+        f"{name}={summary.metrics[name]:.4g}" for name in SUMMARY_METRICS if name in summary.metrics
+    )
+    console.print(f"  Eval:       {metrics or 'not evaluated'}")
+    if summary.blessed is None:
+        console.print("  Blessed:    not evaluated")
+    else:
+        console.print(f"  Blessed:    {'[green]yes[/]' if summary.blessed else '[red]no[/]'}")
+    for failure in summary.failed_thresholds:
+        console.print(f"    [red]{failure}[/]")
+    if summary.pushed_path:
+        console.print(f"  Pushed:     version {summary.pushed_version} -> {summary.pushed_path}")
+    else:
+        console.print("  Pushed:     nothing new (the served model is unchanged)")

@@ -1,0 +1,109 @@
+"""Run the taxi pipeline on this machine: TFX LocalDagRunner, Beam DirectRunner,
+ML Metadata in SQLite. Ends with a blessed model pushed for TensorFlow Serving.
+
+    python run_local.py                 # the taxi sample shipped with tfx
+    python run_local.py --data-root DIR # a folder of CSV files
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent
+DEFAULT_OUTPUTS = PROJECT_DIR / "outputs"
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--data-root", type=Path, default=None,
+                   help="folder of CSV files (default: the Chicago taxi sample inside tfx)")
+    p.add_argument("--schema", type=Path, default=None,
+                   help="curated schema to validate against (default: schemas/schema.pbtxt)")
+    p.add_argument("--pipeline-root", type=Path, default=DEFAULT_OUTPUTS / "pipeline",
+                   help="artifacts, ML Metadata (metadata.sqlite) and logs (default: %(default)s)")
+    p.add_argument("--serving-dir", type=Path, default=DEFAULT_OUTPUTS / "serving",
+                   help="models are pushed to SERVING_DIR/MODEL_NAME/VERSION (default: %(default)s)")
+    p.add_argument("--model-name", default="taxi", help="name of the served model (default: %(default)s)")
+    p.add_argument("--pipeline-name", default="taxi", help="pipeline name in ML Metadata (default: %(default)s)")
+    p.add_argument("--train-steps", type=int, default=2000,
+                   help="maximum training steps; early stopping may end sooner (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="training random seed (default: %(default)s)")
+    p.add_argument("--direct-running-mode", choices=["in_memory", "multi_threading", "multi_processing"],
+                   default="in_memory", help="Beam DirectRunner mode (default: %(default)s)")
+    p.add_argument("--direct-num-workers", type=int, default=1,
+                   help="Beam DirectRunner workers; 0 means one per CPU (default: %(default)s)")
+    p.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
+                   help="extra Beam pipeline option, repeatable, e.g. --beam-arg=--direct_num_workers=2")
+    p.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing cached outputs")
+    p.add_argument("--verbose", action="store_true", help="show TensorFlow, Beam and absl logs in the terminal")
+    args = p.parse_args(argv)
+    if args.train_steps < 1:
+        p.error("--train-steps must be at least 1")
+    return args
+
+
+def _beam_args(args: argparse.Namespace) -> tuple[str, ...]:
+    return (
+        f"--direct_running_mode={args.direct_running_mode}",
+        f"--direct_num_workers={args.direct_num_workers}",
+        *args.beam_arg,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Keras 2 (tf-keras) for TF, TFT and TFMA alike; it must be chosen before
+    # TensorFlow is first imported, so heavy imports happen below this line.
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+
+    from rich.console import Console
+
+    from pipeline import PipelineConfig, runtime
+    from pipeline.inputs import DataError, check_data_root, load_schema
+
+    console = Console(highlight=False)
+    data_root = args.data_root or runtime.default_data_root()
+    schema_path = args.schema or runtime.packaged_schema()
+    try:
+        data = check_data_root(data_root, load_schema(schema_path))
+    except (DataError, OSError) as e:
+        console.print(f"[bold red]Input error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+
+    pipeline_root = args.pipeline_root.resolve()
+    config = PipelineConfig(
+        pipeline_name=args.pipeline_name,
+        pipeline_root=str(pipeline_root),
+        data_root=str(Path(data_root).resolve()),
+        schema_path=str(runtime.stage_schema(Path(schema_path), pipeline_root)),
+        serving_dir=str(args.serving_dir.resolve()),
+        metadata_path=str(pipeline_root / "metadata.sqlite"),
+        model_name=args.model_name,
+        train_steps=args.train_steps,
+        seed=args.seed,
+        beam_args=_beam_args(args),
+        enable_cache=not args.no_cache,
+        code_fingerprint=runtime.code_fingerprint(),
+    )
+    log_path = pipeline_root / "logs" / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.log"
+    console.print(f"Data: {len(data.files)} CSV file(s), {data.rows} rows in {config.data_root}")
+    console.print(f"Log:  {log_path}")
+
+    from pipeline.local import run_and_report
+
+    return run_and_report(config, console=console, log_path=log_path, verbose=args.verbose)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
