@@ -24,27 +24,74 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--data-root", type=Path, default=None,
-                   help="folder of CSV files (default: the Chicago taxi sample inside tfx)")
-    p.add_argument("--schema", type=Path, default=None,
-                   help="curated schema to validate against (default: schemas/schema.pbtxt)")
-    p.add_argument("--pipeline-root", type=Path, default=DEFAULT_OUTPUTS / "pipeline",
-                   help="artifacts, ML Metadata (metadata.sqlite) and logs (default: %(default)s)")
-    p.add_argument("--serving-dir", type=Path, default=DEFAULT_OUTPUTS / "serving",
-                   help="models are pushed to SERVING_DIR/MODEL_NAME/VERSION (default: %(default)s)")
-    p.add_argument("--model-name", default="taxi", help="name of the served model (default: %(default)s)")
-    p.add_argument("--pipeline-name", default="taxi", help="pipeline name in ML Metadata (default: %(default)s)")
-    p.add_argument("--train-steps", type=int, default=2000,
-                   help="maximum training steps; early stopping may end sooner (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="training random seed (default: %(default)s)")
-    p.add_argument("--direct-running-mode", choices=["in_memory", "multi_threading", "multi_processing"],
-                   default="in_memory", help="Beam DirectRunner mode (default: %(default)s)")
-    p.add_argument("--direct-num-workers", type=int, default=1,
-                   help="Beam DirectRunner workers; 0 means one per CPU (default: %(default)s)")
-    p.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
-                   help="extra Beam pipeline option, repeatable, e.g. --beam-arg=--direct_num_workers=2")
-    p.add_argument("--no-cache", action="store_true", help="rerun every component instead of reusing cached outputs")
-    p.add_argument("--verbose", action="store_true", help="show TensorFlow, Beam and absl logs in the terminal")
+    p.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder of CSV files (default: the Chicago taxi sample inside tfx)",
+    )
+    p.add_argument(
+        "--schema",
+        type=Path,
+        default=None,
+        help="curated schema to validate against (default: schemas/schema.pbtxt)",
+    )
+    p.add_argument(
+        "--pipeline-root",
+        type=Path,
+        default=DEFAULT_OUTPUTS / "pipeline",
+        help="artifacts, ML Metadata (metadata.sqlite) and logs (default: %(default)s)",
+    )
+    p.add_argument(
+        "--serving-dir",
+        type=Path,
+        default=DEFAULT_OUTPUTS / "serving",
+        help="models are pushed to SERVING_DIR/MODEL_NAME/VERSION (default: %(default)s)",
+    )
+    p.add_argument(
+        "--model-name", default="taxi", help="name of the served model (default: %(default)s)"
+    )
+    p.add_argument(
+        "--pipeline-name",
+        default="taxi",
+        help="pipeline name in ML Metadata (default: %(default)s)",
+    )
+    p.add_argument(
+        "--train-steps",
+        type=int,
+        default=2000,
+        help="maximum training steps; early stopping may end sooner (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="training random seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--direct-running-mode",
+        choices=["in_memory", "multi_threading", "multi_processing"],
+        default="in_memory",
+        help="Beam DirectRunner mode (default: %(default)s)",
+    )
+    p.add_argument(
+        "--direct-num-workers",
+        type=int,
+        default=1,
+        help="Beam DirectRunner workers; 0 means one per CPU (default: %(default)s)",
+    )
+    p.add_argument(
+        "--beam-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra Beam pipeline option, repeatable, e.g. --beam-arg=--direct_num_workers=2",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="rerun every component instead of reusing cached outputs",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow, Beam and absl logs in the terminal"
+    )
     args = p.parse_args(argv)
     if args.train_steps < 1:
         p.error("--train-steps must be at least 1")

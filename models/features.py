@@ -74,11 +74,11 @@ def transformed_name(key: str) -> str:
 def raw_model_features() -> tuple[str, ...]:
     """Raw columns a served model needs, in a stable order."""
     return (
-        LOG_NUMERIC_FEATURES
-        + (TIMESTAMP_FEATURE,)
-        + COORDINATE_FEATURES
-        + tuple(RANGE_FEATURES)
-        + VOCAB_FEATURES
+        *LOG_NUMERIC_FEATURES,
+        TIMESTAMP_FEATURE,
+        *COORDINATE_FEATURES,
+        *RANGE_FEATURES,
+        *VOCAB_FEATURES,
     )
 
 

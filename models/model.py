@@ -38,7 +38,10 @@ def _inputs() -> dict[str, keras.Input]:
         for name in F.dense_float_features()
     }
     inputs.update(
-        {name: keras.Input(shape=(1,), name=name, dtype=tf.int64) for name in F.categorical_buckets()}
+        {
+            name: keras.Input(shape=(1,), name=name, dtype=tf.int64)
+            for name in F.categorical_buckets()
+        }
     )
     return inputs
 

@@ -22,9 +22,7 @@ def _to_dense(x: tf.Tensor | tf.SparseTensor, default) -> tf.Tensor:
     as SparseTensors of dense shape [batch, 1].
     """
     if isinstance(x, tf.sparse.SparseTensor):
-        x = tf.sparse.to_dense(
-            tf.SparseTensor(x.indices, x.values, [x.dense_shape[0], 1]), default
-        )
+        x = tf.sparse.to_dense(tf.SparseTensor(x.indices, x.values, [x.dense_shape[0], 1]), default)
     return tf.reshape(x, [-1])
 
 

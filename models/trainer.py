@@ -61,14 +61,25 @@ def run_fn(fn_args: FnArgs) -> None:
 
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     train = _dataset(
-        fn_args.train_files, fn_args.data_accessor, tf_transform_output,
-        hparams.batch_size, shuffle=True, seed=seed,
+        fn_args.train_files,
+        fn_args.data_accessor,
+        tf_transform_output,
+        hparams.batch_size,
+        shuffle=True,
+        seed=seed,
     )
     validation = _dataset(
-        fn_args.eval_files, fn_args.data_accessor, tf_transform_output,
-        hparams.batch_size, shuffle=False, seed=seed,
+        fn_args.eval_files,
+        fn_args.data_accessor,
+        tf_transform_output,
+        hparams.batch_size,
+        shuffle=False,
+        seed=seed,
     ).cache()
 
+    # Epoch lines go to the absl log (the run's log file), not to the
+    # terminal where the runner prints one line per component.
+    keras.utils.disable_interactive_logging()
     model = build_model(hparams)
     epochs = max(1, fn_args.train_steps // STEPS_PER_EPOCH)
     model.fit(
@@ -78,7 +89,9 @@ def run_fn(fn_args: FnArgs) -> None:
         validation_data=validation,
         callbacks=[
             keras.callbacks.EarlyStopping(
-                monitor="val_auc", mode="max", patience=PATIENCE_EPOCHS,
+                monitor="val_auc",
+                mode="max",
+                patience=PATIENCE_EPOCHS,
                 restore_best_weights=True,
             ),
             keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir, update_freq="epoch"),

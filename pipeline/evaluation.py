@@ -16,7 +16,11 @@ PREPROCESSING_SIGNATURE = "transform_features"
 def _metric(class_name: str, threshold: tfma.MetricThreshold | None = None, **kw):
     config = tfma.MetricConfig(class_name=class_name, **kw)
     if threshold is not None:
-        config.threshold.CopyFrom(threshold)
+        # The bar applies to the overall slice: tiny slices (one company,
+        # one hour) are reported, not gated, or no model would ever pass.
+        config.per_slice_thresholds.append(
+            tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
+        )
     return config
 
 
@@ -30,9 +34,7 @@ def eval_config(thresholds: EvalThresholds) -> tfma.EvalConfig:
         ),
     )
     accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(
-            lower_bound={"value": thresholds.min_accuracy}
-        )
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": thresholds.min_accuracy})
     )
     metrics = [
         _metric("ExampleCount"),

@@ -33,7 +33,11 @@ def first_meaningful_error(exc: BaseException) -> str:
     message = message.split(" [while running")[0]
     if len(message) > 400:
         message = message[:400] + "..."
-    return f"{type(root).__name__}: {message}" if not message.startswith(type(root).__name__) else message
+    return (
+        f"{type(root).__name__}: {message}"
+        if not message.startswith(type(root).__name__)
+        else message
+    )
 
 
 def _configure_logging(log_path: Path, verbose: bool) -> None:
@@ -82,7 +86,7 @@ def run_and_report(
         try:
             with status:
                 tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
-        except Exception as e:  # noqa: BLE001 - every failure is reported the same way
+        except Exception as e:
             logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
             where = progress.current or "pipeline set-up"
             console.print(f"  [red]✗[/] {where} failed: {first_meaningful_error(e)}")

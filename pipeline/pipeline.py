@@ -14,6 +14,17 @@ from pipeline.evaluation import eval_config
 from pipeline.inputs import CSV_PATTERN
 from pipeline.pusher import AtomicPusherExecutor
 
+# Component ids: what ML Metadata, the logs and the run summary call each step.
+EXAMPLE_GEN = "CsvExampleGen"
+STATISTICS_GEN = "StatisticsGen"
+SCHEMA_GEN = "ImportSchemaGen"
+EXAMPLE_VALIDATOR = "ExampleValidator"
+TRANSFORM = "Transform"
+TRAINER = "Trainer"
+BASELINE_RESOLVER = "LatestBlessedModelResolver"
+EVALUATOR = "Evaluator"
+PUSHER = "Pusher"
+
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
 
@@ -33,22 +44,20 @@ def _example_gen(config: PipelineConfig):
             splits=[tfx.proto.Input.Split(name="single_split", pattern=CSV_PATTERN)]
         ),
         output_config=output,
-    ).with_id("CsvExampleGen")
+    ).with_id(EXAMPLE_GEN)
 
 
 def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     """The DAG: ingest, validate, transform, train, evaluate, push."""
     example_gen = _example_gen(config)
-    statistics_gen = tfx.components.StatisticsGen(
-        examples=example_gen.outputs["examples"]
-    ).with_id("StatisticsGen")
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_path).with_id(
-        "ImportSchemaGen"
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
+        STATISTICS_GEN
     )
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_path).with_id(SCHEMA_GEN)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
-    ).with_id("ExampleValidator")
+    ).with_id(EXAMPLE_VALIDATOR)
 
     code_config = {"code_fingerprint": config.code_fingerprint}
     transform = tfx.components.Transform(
@@ -59,7 +68,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             analyze=["train"], transform=[name for name, _ in config.splits]
         ),
         custom_config=code_config,
-    ).with_id("Transform")
+    ).with_id(TRANSFORM)
 
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
@@ -69,13 +78,13 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         train_args=tfx.proto.TrainArgs(splits=["train"], num_steps=config.train_steps),
         eval_args=tfx.proto.EvalArgs(splits=["validation"]),
         custom_config={**code_config, "seed": config.seed},
-    ).with_id("Trainer")
+    ).with_id(TRAINER)
 
     baseline_resolver = tfx.dsl.Resolver(
         strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
         model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
         model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("LatestBlessedModelResolver")
+    ).with_id(BASELINE_RESOLVER)
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
@@ -83,7 +92,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         baseline_model=baseline_resolver.outputs["model"],
         eval_config=eval_config(config.thresholds),
         example_splits=["eval"],
-    ).with_id("Evaluator")
+    ).with_id(EVALUATOR)
 
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
@@ -94,7 +103,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             )
         ),
         custom_executor_spec=executor_spec.ExecutorClassSpec(AtomicPusherExecutor),
-    ).with_id("Pusher")
+    ).with_id(PUSHER)
 
     return tfx.dsl.Pipeline(
         pipeline_name=config.pipeline_name,

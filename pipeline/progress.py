@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import Callable
+from collections.abc import Callable
 
 _RUNNING = "Component %s is running."
 _FINISHED = "Component %s is finished."

@@ -74,5 +74,3 @@ def stderr_to(log_path: Path):
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-
-

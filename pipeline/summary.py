@@ -9,8 +9,9 @@ import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 from rich.console import Console
 from tfx.orchestration import metadata
-from tfx.types import artifact_utils
+from tfx.types import artifact_utils, standard_artifacts  # noqa: F401 - registers artifact classes
 
+from pipeline import pipeline as P
 from pipeline.config import PipelineConfig
 
 # Overall metrics shown in the summary, in this order (TFMA metric keys).
@@ -52,43 +53,37 @@ def _store(config: PipelineConfig) -> mlmd.MetadataStore:
 
 
 def latest_run_context(store: mlmd.MetadataStore, pipeline_name: str):
-    """The newest `pipeline_run` context of `pipeline_name`."""
+    """The newest `pipeline_run` context of `pipeline_name`, or None."""
     pipeline_ctx = store.get_context_by_type_and_name("pipeline", pipeline_name)
     if pipeline_ctx is None:
         return None
-    run_ids = {
-        e.id
-        for e in store.get_executions_by_context(pipeline_ctx.id)
-    }
-    runs = [
-        c
-        for c in store.get_contexts_by_type("pipeline_run")
-        if run_ids & {e.id for e in store.get_executions_by_context(c.id)}
-    ]
-    return max(runs, key=lambda c: c.create_time_since_epoch, default=None)
+    runs = store.get_children_contexts_by_context(pipeline_ctx.id)
+    return max(runs, key=lambda c: (c.create_time_since_epoch, c.id), default=None)
 
 
 def _node_id(store: mlmd.MetadataStore, execution) -> str:
     for ctx in store.get_contexts_by_execution(execution.id):
-        ctx_type = store.get_context_types_by_id([ctx.type_id])[0].name
-        if ctx_type == "node":
+        if store.get_context_types_by_id([ctx.type_id])[0].name == "node":
             return ctx.name.split(".", 1)[-1]
     return store.get_execution_types_by_id([execution.type_id])[0].name
 
 
-def _outputs(store: mlmd.MetadataStore, executions) -> dict[str, list]:
-    """Output artifacts of `executions`, as TFX artifacts keyed by type name."""
-    ids = [e.id for e in executions]
-    events = store.get_events_by_execution_ids(ids)
-    artifact_ids = sorted(
-        {ev.artifact_id for ev in events if ev.type in (ev.OUTPUT, ev.DECLARED_OUTPUT)}
-    )
-    by_type: dict[str, list] = {}
-    for artifact in store.get_artifacts_by_id(artifact_ids):
+def _outputs(store: mlmd.MetadataStore, executions) -> dict[tuple[str, str], object]:
+    """Output artifacts of `executions` as TFX artifacts, keyed by (node id, output key)."""
+    node_of = {e.id: _node_id(store, e) for e in executions}
+    events = [
+        ev
+        for ev in store.get_events_by_execution_ids(list(node_of))
+        if ev.type in (ev.OUTPUT, ev.DECLARED_OUTPUT) and ev.path.steps
+    ]
+    artifacts = {a.id: a for a in store.get_artifacts_by_id([ev.artifact_id for ev in events])}
+    outputs = {}
+    for ev in events:
+        artifact = artifacts[ev.artifact_id]
         artifact_type = store.get_artifact_types_by_id([artifact.type_id])[0]
-        tfx_artifact = artifact_utils.deserialize_artifact(artifact_type, artifact)
-        by_type.setdefault(artifact_type.name, []).append(tfx_artifact)
-    return by_type
+        key = (node_of[ev.execution_id], ev.path.steps[0].key)
+        outputs[key] = artifact_utils.deserialize_artifact(artifact_type, artifact)
+    return outputs
 
 
 def _split_rows(statistics) -> dict[str, int]:
@@ -135,20 +130,28 @@ def _overall_metrics(evaluation) -> dict[str, float]:
     return {}
 
 
+def _describe_failure(slice_name: str, failure) -> str:
+    value = failure.metric_value.double_value.value
+    threshold = failure.metric_threshold
+    if failure.metric_key.is_diff:
+        allowed = threshold.change_threshold.absolute.value
+        return (
+            f"{slice_name}: {failure.metric_key.name} changed by {value:+.4f} against the "
+            f"baseline model (at least {allowed:+.4f} is required)"
+        )
+    bound = threshold.value_threshold.lower_bound.value
+    return f"{slice_name}: {failure.metric_key.name} = {value:.4f}, below the required {bound:.4f}"
+
+
 def _failed_thresholds(evaluation) -> list[str]:
     import tensorflow_model_analysis as tfma
 
     result = tfma.load_validation_result(evaluation.uri)
     failures = []
     for per_slice in result.metric_validations_per_slice:
-        slice_name = tfma.slicer.stringify_slice_key(
-            tfma.slicer.deserialize_slice_key(per_slice.slice_key)
-        ) or "Overall"
-        for failure in per_slice.failures:
-            failures.append(
-                f"{slice_name}: {failure.metric_key.name} = {failure.metric_value.double_value.value:.4f}"
-                f" fails {failure.message}"
-            )
+        key = tfma.slicer.deserialize_slice_key(per_slice.slice_key)
+        slice_name = tfma.slicer.stringify_slice_key(key) or "Overall"
+        failures += [_describe_failure(slice_name, f) for f in per_slice.failures]
     return failures
 
 
@@ -164,16 +167,11 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
         for e in executions
     }
     outputs = _outputs(store, executions)
-
-    def single(type_name: str):
-        found = outputs.get(type_name, [])
-        return found[-1] if found else None
-
-    statistics = single("ExampleStatistics")
-    anomalies = single("ExampleAnomalies")
-    evaluation = single("ModelEvaluation")
-    blessing = single("ModelBlessing")
-    pushed = single("PushedModel")
+    statistics = outputs.get((P.STATISTICS_GEN, "statistics"))
+    anomalies = outputs.get((P.EXAMPLE_VALIDATOR, "anomalies"))
+    evaluation = outputs.get((P.EVALUATOR, "evaluation"))
+    blessing = outputs.get((P.EVALUATOR, "blessing"))
+    pushed = outputs.get((P.PUSHER, "pushed_model"))
     is_pushed = pushed is not None and pushed.get_int_custom_property("pushed") == 1
     return RunSummary(
         run_id=run.name,

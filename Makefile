@@ -1,0 +1,37 @@
+# Two commands on a fresh clone: `make run` and `make test`.
+# Each bootstraps uv and the locked environment (.venv) when they are missing.
+
+# pyenv's shim picks Python 3.10 from .python-version inside this folder.
+PYTHON ?= python
+UV_VERSION := 0.13.9
+VENV := .venv
+STAMP := $(VENV)/.installed
+# Use the machine's Python 3.10; never download an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test test-fast lint env clean
+
+$(STAMP): pyproject.toml uv.lock .python-version
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), f"Python 3.10 is required, found {sys.version.split()[0]}: install it (pyenv install 3.10) or set PYTHON=python3.10"'
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(PYTHON) -m uv sync --frozen --compile-bytecode
+	@touch $@
+
+env: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/python run_local.py $(ARGS)
+
+test: $(STAMP)
+	$(VENV)/bin/python -m ruff check .
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/python -m ruff check .
+	$(VENV)/bin/python -m ruff format --check .
+
+clean:
+	rm -rf outputs

@@ -1,0 +1,129 @@
+"""Bad CSV input is stopped before the pipeline with a message naming file and column."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.inputs import DataError, check_data_root
+
+
+def _write(folder: Path, name: str, text: str | bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+@pytest.fixture
+def sample_rows(sample_csv):
+    with sample_csv.open(newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:51]
+
+
+def _csv(header, rows) -> str:
+    return "\n".join(",".join(r) for r in [header, *rows]) + "\n"
+
+
+def test_the_shipped_sample_passes(schema, sample_csv):
+    summary = check_data_root(sample_csv.parent, schema)
+    assert summary.rows == 15002
+    assert [p.name for p in summary.files] == ["data.csv"]
+
+
+def test_missing_data_root(schema, tmp_path):
+    with pytest.raises(DataError, match=r"--data-root .*nowhere does not exist"):
+        check_data_root(tmp_path / "nowhere", schema)
+
+
+def test_data_root_that_is_a_file(schema, sample_csv):
+    with pytest.raises(DataError, match="is not a folder"):
+        check_data_root(sample_csv, schema)
+
+
+def test_empty_folder(schema, tmp_path):
+    _write(tmp_path, "notes.txt", "not data")
+    with pytest.raises(DataError, match=r"holds no \*\.csv files"):
+        check_data_root(tmp_path, schema)
+
+
+def test_empty_file(schema, tmp_path):
+    path = _write(tmp_path, "empty.csv", "")
+    with pytest.raises(DataError, match=f"{path}: the file is empty"):
+        check_data_root(tmp_path, schema)
+
+
+def test_header_only(schema, tmp_path, sample_rows):
+    header, _ = sample_rows
+    path = _write(tmp_path, "data.csv", _csv(header, []))
+    with pytest.raises(DataError, match=f"{path}: has a header but no data rows"):
+        check_data_root(tmp_path, schema)
+
+
+def test_missing_columns_are_named(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    drop = {header.index("fare"), header.index("company")}
+    keep = lambda r: [v for i, v in enumerate(r) if i not in drop]  # noqa: E731
+    path = _write(tmp_path, "data.csv", _csv(keep(header), [keep(r) for r in rows]))
+    with pytest.raises(DataError, match=f"{path}: missing column\\(s\\) fare, company"):
+        check_data_root(tmp_path, schema)
+
+
+def test_wrong_type_names_file_column_line_and_value(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[9][header.index("trip_start_hour")] = "noon"
+    path = _write(tmp_path, "data.csv", _csv(header, rows))
+    with pytest.raises(
+        DataError,
+        match=re.escape(
+            f"{path}: column 'trip_start_hour' must hold integer values at line 11 (value 'noon')"
+        ),
+    ):
+        check_data_root(tmp_path, schema)
+
+
+def test_text_in_a_float_column(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[0][header.index("fare")] = "12.5 EUR"
+    _write(tmp_path, "data.csv", _csv(header, rows))
+    with pytest.raises(DataError, match="column 'fare' must hold number values at line 2"):
+        check_data_root(tmp_path, schema)
+
+
+def test_empty_required_value(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[3][header.index("payment_type")] = ""
+    rows[3][header.index("fare")] = ""
+    _write(tmp_path, "data.csv", _csv(header, rows))
+    with pytest.raises(DataError, match="column 'fare' is empty in 1 row"):
+        check_data_root(tmp_path, schema)
+
+
+def test_non_utf8_bytes(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    body = _csv(header, rows).encode().replace(b"Cash", b"Ca\xffsh", 1)
+    _write(tmp_path, "data.csv", body)
+    with pytest.raises(DataError, match="column 'payment_type' must hold text values"):
+        check_data_root(tmp_path, schema)
+
+
+def test_files_with_different_headers(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    _write(tmp_path, "a.csv", _csv(header, rows))
+    _write(tmp_path, "b.csv", _csv([*header, "extra"], [[*r, "1"] for r in rows]))
+    with pytest.raises(DataError, match=r"b\.csv: its columns differ from those of a\.csv"):
+        check_data_root(tmp_path, schema)
+
+
+def test_several_files_are_counted(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    _write(tmp_path, "a.csv", _csv(header, rows[:20]))
+    _write(tmp_path, "b.csv", _csv(header, rows[20:]))
+    assert check_data_root(tmp_path, schema).rows == len(rows)

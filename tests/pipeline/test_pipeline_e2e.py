@@ -1,0 +1,209 @@
+"""The real pipeline, end to end, on the taxi sample in a temporary directory.
+
+Runs `create_pipeline` with TFX's LocalDagRunner (the same path as
+run_local.py), then checks ML Metadata, the pushed SavedModel and its
+signatures, a cached rerun, and that bad input leaves the served model alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import ml_metadata as mlmd
+import numpy as np
+import pytest
+import tensorflow as tf
+from ml_metadata.proto import metadata_store_pb2
+from tensorflow_metadata.proto.v0 import schema_pb2
+from tfx import v1 as tfx
+
+from models import features as F
+from models.model import OUTPUT_NAME
+from pipeline import PipelineConfig, create_pipeline
+from pipeline import pipeline as P
+from pipeline.runtime import code_fingerprint, default_data_root, packaged_schema, stage_schema
+from pipeline.summary import latest_run_context, summarize_latest_run
+
+pytestmark = pytest.mark.e2e
+
+COMPONENTS = {
+    P.EXAMPLE_GEN,
+    P.STATISTICS_GEN,
+    P.SCHEMA_GEN,
+    P.EXAMPLE_VALIDATOR,
+    P.TRANSFORM,
+    P.TRAINER,
+    P.BASELINE_RESOLVER,
+    P.EVALUATOR,
+    P.PUSHER,
+}
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _config(root: Path) -> PipelineConfig:
+    return PipelineConfig(
+        pipeline_name="taxi-e2e",
+        pipeline_root=str(root / "pipeline"),
+        data_root=str(default_data_root()),
+        schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
+        serving_dir=str(root / "serving"),
+        metadata_path=str(root / "pipeline" / "metadata.sqlite"),
+        train_steps=1000,
+        code_fingerprint=code_fingerprint(),
+    )
+
+
+def _run_states(config: PipelineConfig) -> dict[str, int]:
+    store = mlmd.MetadataStore(
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+    )
+    run = latest_run_context(store, config.pipeline_name)
+    states = {}
+    for execution in store.get_executions_by_context(run.id):
+        node = next(
+            c.name.split(".", 1)[1]
+            for c in store.get_contexts_by_execution(execution.id)
+            if c.name.startswith(config.pipeline_name + ".")
+        )
+        states[node] = execution.last_known_state
+    return states
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    config = _config(tmp_path_factory.mktemp("e2e"))
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+    return config
+
+
+def _versions(config: PipelineConfig) -> list[str]:
+    return sorted(Path(config.push_base_directory).iterdir())
+
+
+def test_every_component_executed_and_was_recorded(first_run):
+    states = _run_states(first_run)
+    assert set(states) == COMPONENTS
+    assert all(s == metadata_store_pb2.Execution.COMPLETE for s in states.values()), states
+
+
+def test_run_summary_reads_rows_metrics_blessing_and_push(first_run):
+    summary = summarize_latest_run(first_run)
+    assert sum(summary.split_rows.values()) == 15002
+    assert set(summary.split_rows) == {"train", "validation", "eval"}
+    assert summary.split_rows["train"] > 3 * summary.split_rows["eval"] > 0
+    assert summary.anomalies == {"train": {}, "validation": {}, "eval": {}}
+    assert summary.metrics["example_count"] == summary.split_rows["eval"]
+    assert summary.metrics["auc"] >= first_run.thresholds.min_auc
+    assert summary.metrics["binary_accuracy"] >= first_run.thresholds.min_accuracy
+    assert summary.blessed is True and summary.failed_thresholds == []
+    assert summary.pushed_path == str(_versions(first_run)[0])
+
+
+def test_pushed_version_is_laid_out_for_tensorflow_serving(first_run):
+    versions = _versions(first_run)
+    assert len(versions) == 1 and versions[0].name.isdigit()
+    assert (versions[0] / "saved_model.pb").is_file()
+    assert (versions[0] / "variables" / "variables.index").is_file()
+
+
+def _raw_rows(n: int) -> list[dict[str, str]]:
+    with (default_data_root() / "data.csv").open(newline="") as f:
+        return list(itertools.islice(csv.DictReader(f), n))
+
+
+def _named_tensors(rows, signature, schema) -> dict[str, tf.Tensor]:
+    """CSV rows as the named raw tensors serving_default takes (missing -> marker)."""
+    types = {f.name: f.type for f in schema.feature}
+    tensors = {}
+    for name, spec in signature.structured_input_signature[1].items():
+        values = [row[name] for row in rows]
+        if types[name] == schema_pb2.BYTES:
+            tensors[name] = tf.constant(values, tf.string)
+        elif types[name] == schema_pb2.INT:
+            tensors[name] = tf.constant([int(v) if v else -1 for v in values], spec.dtype)
+        else:
+            tensors[name] = tf.constant([float(v) if v else math.nan for v in values], spec.dtype)
+    return tensors
+
+
+def _examples(rows, schema) -> tf.Tensor:
+    types = {f.name: f.type for f in schema.feature}
+    serialized = []
+    for row in rows:
+        feature = {}
+        for name, value in row.items():
+            if name == F.TIPS_KEY or not value:
+                continue
+            if types[name] == schema_pb2.BYTES:
+                feature[name] = tf.train.Feature(
+                    bytes_list=tf.train.BytesList(value=[value.encode()])
+                )
+            elif types[name] == schema_pb2.INT:
+                feature[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(value)]))
+            else:
+                feature[name] = tf.train.Feature(
+                    float_list=tf.train.FloatList(value=[float(value)])
+                )
+        example = tf.train.Example(features=tf.train.Features(feature=feature))
+        serialized.append(example.SerializeToString())
+    return tf.constant(serialized)
+
+
+def test_served_model_answers_raw_features_with_probabilities(first_run, schema):
+    model = tf.saved_model.load(str(_versions(first_run)[0]))
+    assert {"serving_default", "serving_tf_example", "transform_features"} <= set(model.signatures)
+    serving = model.signatures["serving_default"]
+    inputs = serving.structured_input_signature[1]
+    assert set(inputs) == set(F.raw_model_features())
+    types = {f.name: f.type for f in schema.feature}
+    expected = {schema_pb2.INT: tf.int64, schema_pb2.FLOAT: tf.float32, schema_pb2.BYTES: tf.string}
+    assert all(spec.dtype == expected[types[name]] for name, spec in inputs.items())
+
+    rows = _raw_rows(64)
+    probabilities = serving(**_named_tensors(rows, serving, schema))[OUTPUT_NAME].numpy()
+    assert probabilities.shape == (64,)
+    assert ((probabilities >= 0) & (probabilities <= 1)).all()
+    assert probabilities.std() > 0.01, "the model separates examples"
+
+    from_examples = model.signatures["serving_tf_example"](examples=_examples(rows, schema))
+    np.testing.assert_allclose(from_examples[OUTPUT_NAME].numpy(), probabilities, atol=1e-5)
+
+
+def test_second_run_is_served_from_cache_and_pushes_nothing_new(first_run):
+    before = _versions(first_run)
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(first_run))
+    states = _run_states(first_run)
+    resolver = states.pop(P.BASELINE_RESOLVER)
+    assert resolver == metadata_store_pb2.Execution.COMPLETE
+    assert all(s == metadata_store_pb2.Execution.CACHED for s in states.values()), states
+    assert _versions(first_run) == before
+
+
+def test_bad_input_run_keeps_the_served_model_answering(first_run, tmp_path):
+    (tmp_path / "bad.csv").write_text("fare,tips\nlots,0\n")
+    served = _versions(first_run)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT / "run_local.py"),
+            "--data-root",
+            str(tmp_path),
+            "--pipeline-root",
+            first_run.pipeline_root,
+            "--serving-dir",
+            first_run.serving_dir,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "Nothing was trained or pushed." in result.stdout
+    assert _versions(first_run) == served
+    model = tf.saved_model.load(str(served[-1]))
+    assert "serving_default" in model.signatures

@@ -1,0 +1,49 @@
+"""Pushed versions appear whole and numbered above every earlier version."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from pipeline.pusher import next_version, push_atomically
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    model = tmp_path / "model"
+    (model / "variables").mkdir(parents=True)
+    (model / "saved_model.pb").write_bytes(b"graph")
+    (model / "variables" / "variables.index").write_bytes(b"index")
+    return model
+
+
+def test_push_creates_the_version_directory_with_every_file(model_dir, tmp_path):
+    base = tmp_path / "serving" / "taxi"
+    final = push_atomically(str(model_dir), str(base), "1700000000")
+    assert final == str(base / "1700000000")
+    assert (base / "1700000000" / "saved_model.pb").read_bytes() == b"graph"
+    assert (base / "1700000000" / "variables" / "variables.index").exists()
+    assert os.listdir(base) == ["1700000000"], "no staging directory is left behind"
+
+
+def test_a_failed_copy_leaves_no_version_and_no_staging(tmp_path):
+    base = tmp_path / "serving" / "taxi"
+    with pytest.raises(FileNotFoundError):
+        push_atomically(str(tmp_path / "missing-model"), str(base), "1700000000")
+    assert os.listdir(base) == []
+
+
+def test_an_existing_version_is_never_overwritten(model_dir, tmp_path):
+    base = tmp_path / "taxi"
+    push_atomically(str(model_dir), str(base), "5")
+    with pytest.raises(OSError):
+        push_atomically(str(model_dir), str(base), "5")
+    assert sorted(os.listdir(base)) == ["5"]
+
+
+def test_next_version_is_newer_than_the_clock_and_every_existing_version(tmp_path):
+    assert next_version(str(tmp_path / "absent"), now=1700000000.7) == "1700000000"
+    (tmp_path / "1800000000").mkdir()
+    (tmp_path / ".staging-1900000000-1").mkdir()
+    assert next_version(str(tmp_path), now=1700000000.0) == "1800000001"

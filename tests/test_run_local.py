@@ -1,0 +1,107 @@
+"""The command line: flags, and bad input stopped before anything runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(PROJECT / "run_local.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=PROJECT,
+    )
+
+
+@pytest.fixture
+def served(tmp_path) -> Path:
+    """A serving directory that already holds a pushed version."""
+    version = tmp_path / "serving" / "taxi" / "1700000000"
+    (version / "variables").mkdir(parents=True)
+    (version / "saved_model.pb").write_bytes(b"an earlier model")
+    return tmp_path / "serving"
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_help_lists_the_flags_a_user_needs():
+    result = run_cli("--help", timeout=60)
+    assert result.returncode == 0
+    for flag in (
+        "--data-root",
+        "--pipeline-root",
+        "--serving-dir",
+        "--model-name",
+        "--train-steps",
+        "--beam-arg",
+        "--direct-running-mode",
+        "--no-cache",
+        "--verbose",
+    ):
+        assert flag in result.stdout
+
+
+@pytest.mark.parametrize(
+    "make_data, message",
+    [
+        (lambda d: d / "missing", "does not exist"),
+        (lambda d: d, "holds no *.csv files"),
+        (
+            lambda d: (d / "x.csv").write_text("fare,tips\n1.0,0.5\n") and d,
+            "missing column(s) pickup_community_area",
+        ),
+    ],
+    ids=["missing-folder", "empty-folder", "missing-columns"],
+)
+def test_bad_input_stops_before_training_and_keeps_the_served_model(
+    tmp_path, served, make_data, message
+):
+    data = tmp_path / "data"
+    data.mkdir()
+    data_root = make_data(data)
+    before = _snapshot(served)
+    result = run_cli(
+        "--data-root",
+        str(data_root),
+        "--pipeline-root",
+        str(tmp_path / "root"),
+        "--serving-dir",
+        str(served),
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in " ".join(result.stdout.split())
+    assert "Nothing was trained or pushed." in result.stdout
+    assert _snapshot(served) == before
+    assert not (tmp_path / "root" / "metadata.sqlite").exists()
+
+
+def test_wrong_type_is_reported_with_file_and_column(tmp_path, sample_csv, served):
+    lines = sample_csv.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("trip_seconds")] = "ten minutes"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "trips.csv").write_text("\n".join([lines[0], *lines[2:40], ",".join(row)]) + "\n")
+    result = run_cli(
+        "--data-root",
+        str(data),
+        "--pipeline-root",
+        str(tmp_path / "root"),
+        "--serving-dir",
+        str(served),
+    )
+    assert result.returncode == 2
+    out = " ".join(result.stdout.split())
+    assert "trips.csv: column 'trip_seconds' must hold integer values at line 40" in out
+    assert "'ten minutes'" in out
