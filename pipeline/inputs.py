@@ -63,11 +63,13 @@ def csv_files(data_root: str | Path) -> list[Path]:
 
 
 def _header(path: Path) -> list[str]:
+    with path.open("rb") as f:
+        first_line = f.readline()
     try:
-        with path.open(newline="", encoding="utf-8") as f:
-            return next(csv.reader(f), [])
+        text = first_line.decode("utf-8")
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: the header is not UTF-8 text ({e.reason}).") from None
+    return next(csv.reader([text]), [])
 
 
 def _line_of_bad_value(path: Path, column: str, type_: int) -> tuple[int, str] | None:

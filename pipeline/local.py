@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from pathlib import Path
@@ -14,6 +15,7 @@ from pipeline.progress import ComponentEvent, ComponentProgress
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+_ERROR_PREFIX = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b:")
 
 
 def first_meaningful_error(exc: BaseException) -> str:
@@ -28,16 +30,11 @@ def first_meaningful_error(exc: BaseException) -> str:
         root = nxt
     lines = [line.strip() for line in str(root).splitlines() if line.strip()]
     # Beam repeats the user error inside its own: "... [while running 'X']".
-    message = next((line for line in reversed(lines) if "Error" in line.split(":")[0]), None)
-    message = message or (lines[0] if lines else "")
-    message = message.split(" [while running")[0]
+    message = next((line for line in reversed(lines) if _ERROR_PREFIX.match(line)), None)
+    message = (message or (lines[0] if lines else "")).split(" [while running")[0]
     if len(message) > 400:
         message = message[:400] + "..."
-    return (
-        f"{type(root).__name__}: {message}"
-        if not message.startswith(type(root).__name__)
-        else message
-    )
+    return message if _ERROR_PREFIX.match(message) else f"{type(root).__name__}: {message}"
 
 
 def _configure_logging(log_path: Path, verbose: bool) -> None:
