@@ -17,7 +17,6 @@ PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUTS = PROJECT_DIR / "outputs"
 
 EXIT_BAD_INPUT = 2
-EXIT_FAILED = 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -118,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline import PipelineConfig, runtime
     from pipeline.inputs import DataError, check_data_root, load_schema
 
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     data_root = args.data_root or runtime.default_data_root()
     schema_path = args.schema or runtime.packaged_schema()
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -50,6 +51,25 @@ def _configure_logging(log_path: Path, verbose: bool) -> None:
         logging.getLogger().handlers[:] = [handler]
 
 
+def run_pipeline(config: PipelineConfig) -> None:
+    """Run `config`'s pipeline with TFX's LocalDagRunner.
+
+    TFX's Beam executors parse `sys.argv` as absl flags. The caller's own
+    command line is not meant for them (pytest's `-v` would become absl's
+    `--verbosity`), so they see only the program name.
+    """
+    from tfx import v1 as tfx
+
+    from pipeline.pipeline import create_pipeline
+
+    argv = sys.argv
+    sys.argv = argv[:1]
+    try:
+        tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+    finally:
+        sys.argv = argv
+
+
 def run_and_report(
     config: PipelineConfig, *, console: Console, log_path: Path, verbose: bool
 ) -> int:
@@ -63,10 +83,6 @@ def run_and_report(
     started = time.monotonic()
     with redirect:
         _configure_logging(log_path, verbose)
-        from tfx import v1 as tfx
-
-        from pipeline.pipeline import create_pipeline
-
         status = console.status("starting")
 
         def on_start(name: str) -> None:
@@ -82,7 +98,7 @@ def run_and_report(
         logging.getLogger("absl").addHandler(progress)
         try:
             with status:
-                tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+                run_pipeline(config)
         except Exception as e:
             logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
             where = progress.current or "pipeline set-up"

@@ -9,6 +9,8 @@ from __future__ import annotations
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
+from pipeline import baseline
+from pipeline.baseline import BaselineModelStrategy
 from pipeline.config import PipelineConfig
 from pipeline.evaluation import eval_config
 from pipeline.inputs import CSV_PATTERN
@@ -21,7 +23,7 @@ SCHEMA_GEN = "ImportSchemaGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
 TRANSFORM = "Transform"
 TRAINER = "Trainer"
-BASELINE_RESOLVER = "LatestBlessedModelResolver"
+BASELINE_RESOLVER = "BaselineModelResolver"
 EVALUATOR = "Evaluator"
 PUSHER = "Pusher"
 
@@ -81,15 +83,18 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     ).with_id(TRAINER)
 
     baseline_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        strategy_class=BaselineModelStrategy,
+        **{
+            baseline.MODEL_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            baseline.BLESSING_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+            baseline.CANDIDATE_KEY: trainer.outputs["model"],
+        },
     ).with_id(BASELINE_RESOLVER)
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
-        baseline_model=baseline_resolver.outputs["model"],
+        baseline_model=baseline_resolver.outputs[baseline.MODEL_KEY],
         eval_config=eval_config(config.thresholds),
         example_splits=["eval"],
     ).with_id(EVALUATOR)

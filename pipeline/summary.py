@@ -33,6 +33,7 @@ class RunSummary:
     split_rows: dict[str, int]
     anomalies: dict[str, dict[str, str]]  # split -> feature -> description
     metrics: dict[str, float]
+    baseline_metrics: dict[str, float]  # empty when there was no baseline model
     failed_thresholds: list[str]
     blessed: bool | None
     pushed_path: str | None
@@ -115,19 +116,30 @@ def _anomalies(anomalies_artifact) -> dict[str, dict[str, str]]:
     return found
 
 
-def _overall_metrics(evaluation) -> dict[str, float]:
+BASELINE_MODEL = "baseline"
+
+
+def _overall_metrics(evaluation) -> tuple[dict[str, float], dict[str, float]]:
+    """(candidate, baseline) metrics of the overall slice; baseline may be empty."""
     import tensorflow_model_analysis as tfma
 
-    result = tfma.load_eval_result(evaluation.uri)
-    for slice_key, per_output in result.slicing_metrics:
-        if slice_key == ():
-            values = per_output.get("", {}).get("", {})
-            return {
-                name: float(v.get("doubleValue", v.get("boundedValue", {}).get("value", 0.0)))
-                for name, v in values.items()
-                if isinstance(v, dict) and ("doubleValue" in v or "boundedValue" in v)
-            }
-    return {}
+    candidate, baseline = {}, {}
+    for metrics in tfma.load_metrics(evaluation.uri):
+        if metrics.slice_key.single_slice_keys:
+            continue
+        for entry in metrics.metric_keys_and_values:
+            key, value = entry.key, entry.value
+            if key.is_diff or key.sub_key.ByteSize():
+                continue
+            if value.HasField("double_value"):
+                number = value.double_value.value
+            elif value.HasField("bounded_value"):
+                number = value.bounded_value.value.value
+            else:
+                continue
+            target = baseline if key.model_name == BASELINE_MODEL else candidate
+            target[key.name] = number
+    return candidate, baseline
 
 
 def _describe_failure(slice_name: str, failure) -> str:
@@ -172,13 +184,15 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
     evaluation = outputs.get((P.EVALUATOR, "evaluation"))
     blessing = outputs.get((P.EVALUATOR, "blessing"))
     pushed = outputs.get((P.PUSHER, "pushed_model"))
+    metrics, baseline_metrics = _overall_metrics(evaluation) if evaluation else ({}, {})
     is_pushed = pushed is not None and pushed.get_int_custom_property("pushed") == 1
     return RunSummary(
         run_id=run.name,
         executions=states,
         split_rows=_split_rows(statistics) if statistics else {},
         anomalies=_anomalies(anomalies) if anomalies else {},
-        metrics=_overall_metrics(evaluation) if evaluation else {},
+        metrics=metrics,
+        baseline_metrics=baseline_metrics,
         failed_thresholds=_failed_thresholds(evaluation) if evaluation else [],
         blessed=bool(blessing.get_int_custom_property("blessed")) if blessing else None,
         pushed_path=pushed.get_string_custom_property("pushed_destination") if is_pushed else None,
@@ -200,6 +214,13 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
         f"{name}={summary.metrics[name]:.4g}" for name in SUMMARY_METRICS if name in summary.metrics
     )
     console.print(f"  Eval:       {metrics or 'not evaluated'}")
+    if summary.baseline_metrics:
+        baseline = "  ".join(
+            f"{name}={summary.baseline_metrics[name]:.4g}"
+            for name in SUMMARY_METRICS
+            if name in summary.baseline_metrics
+        )
+        console.print(f"  Baseline:   {baseline} (the latest blessed model)")
     if summary.blessed is None:
         console.print("  Blessed:    not evaluated")
     else:

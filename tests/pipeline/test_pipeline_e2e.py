@@ -8,6 +8,7 @@ signatures, a cached rerun, and that bad input leaves the served model alone.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import math
 import subprocess
@@ -24,8 +25,9 @@ from tfx import v1 as tfx
 
 from models import features as F
 from models.model import OUTPUT_NAME
-from pipeline import PipelineConfig, create_pipeline
+from pipeline import PipelineConfig
 from pipeline import pipeline as P
+from pipeline.local import run_pipeline
 from pipeline.runtime import code_fingerprint, default_data_root, packaged_schema, stage_schema
 from pipeline.summary import latest_run_context, summarize_latest_run
 
@@ -77,7 +79,7 @@ def _run_states(config: PipelineConfig) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory):
     config = _config(tmp_path_factory.mktemp("e2e"))
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(config))
+    run_pipeline(config)
     return config
 
 
@@ -176,7 +178,7 @@ def test_served_model_answers_raw_features_with_probabilities(first_run, schema)
 
 def test_second_run_is_served_from_cache_and_pushes_nothing_new(first_run):
     before = _versions(first_run)
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(first_run))
+    run_pipeline(first_run)
     states = _run_states(first_run)
     resolver = states.pop(P.BASELINE_RESOLVER)
     assert resolver == metadata_store_pb2.Execution.COMPLETE
@@ -207,3 +209,22 @@ def test_bad_input_run_keeps_the_served_model_answering(first_run, tmp_path):
     assert _versions(first_run) == served
     model = tf.saved_model.load(str(served[-1]))
     assert "serving_default" in model.signatures
+
+
+def test_retrained_model_is_compared_with_the_served_one(first_run):
+    served = _versions(first_run)
+    retrain = dataclasses.replace(first_run, enable_cache=False, seed=1)
+    run_pipeline(retrain)
+    states = _run_states(retrain)
+    assert all(s == metadata_store_pb2.Execution.COMPLETE for s in states.values()), states
+    summary = summarize_latest_run(retrain)
+    assert summary.baseline_metrics["auc"] >= first_run.thresholds.min_auc
+    assert summary.metrics["auc"] != summary.baseline_metrics["auc"]
+    thresholds = first_run.thresholds
+    change = summary.metrics["auc"] - summary.baseline_metrics["auc"]
+    assert summary.blessed is (
+        change >= -thresholds.max_auc_regression
+        and summary.metrics["auc"] >= thresholds.min_auc
+        and summary.metrics["binary_accuracy"] >= thresholds.min_accuracy
+    )
+    assert len(_versions(first_run)) == len(served) + int(summary.blessed)
