@@ -16,6 +16,8 @@ from pipeline.progress import ComponentEvent, ComponentProgress
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+_USAGE_ERROR = re.compile(r"^\S+: error: ")
 _ERROR_PREFIX = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b:")
 
 
@@ -36,6 +38,20 @@ def first_meaningful_error(exc: BaseException) -> str:
     if len(message) > 400:
         message = message[:400] + "..."
     return message if _ERROR_PREFIX.match(message) else f"{type(root).__name__}: {message}"
+
+
+def _describe(exc: BaseException, log_path: Path) -> str:
+    if isinstance(exc, SystemExit):
+        # argparse (Beam's options) already wrote its usage error to the log.
+        lines = [line for line in _tail(log_path) if _USAGE_ERROR.match(line)]
+        return lines[-1].strip() if lines else f"exited with status {exc.code}"
+    return first_meaningful_error(exc)
+
+
+def _tail(path: Path, size: int = 20_000) -> list[str]:
+    with open(path, "rb") as f:
+        f.seek(max(0, path.stat().st_size - size))
+        return f.read().decode("utf-8", "replace").splitlines()
 
 
 def _configure_logging(log_path: Path, verbose: bool) -> None:
@@ -99,10 +115,16 @@ def run_and_report(
         try:
             with status:
                 run_pipeline(config)
-        except Exception as e:
+        except KeyboardInterrupt:
+            console.print(f"  [red]✗[/] interrupted during {progress.current or 'set-up'}")
+            console.print("Completed components are cached; run again to resume.")
+            return EXIT_INTERRUPTED
+        # SystemExit too: Beam's option parser exits on a bad --beam-arg.
+        except (Exception, SystemExit) as e:
+            reason = _describe(e, log_path)
             logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
             where = progress.current or "pipeline set-up"
-            console.print(f"  [red]✗[/] {where} failed: {first_meaningful_error(e)}")
+            console.print(f"  [red]✗[/] {where} failed: {reason}")
             console.print(f"Full log: {log_path}")
             console.print("Nothing new was pushed; the served model is unchanged.")
             return EXIT_FAILED

@@ -51,15 +51,25 @@ def test_help_lists_the_flags_a_user_needs():
         assert flag in result.stdout
 
 
+def _missing_folder(data: Path) -> Path:
+    return data / "missing"
+
+
+def _empty_folder(data: Path) -> Path:
+    return data
+
+
+def _csv_without_most_columns(data: Path) -> Path:
+    (data / "x.csv").write_text("fare,tips\n1.0,0.5\n")
+    return data
+
+
 @pytest.mark.parametrize(
     "make_data, message",
     [
-        (lambda d: d / "missing", "does not exist"),
-        (lambda d: d, "holds no *.csv files"),
-        (
-            lambda d: (d / "x.csv").write_text("fare,tips\n1.0,0.5\n") and d,
-            "missing column(s) pickup_community_area",
-        ),
+        (_missing_folder, "does not exist"),
+        (_empty_folder, "holds no *.csv files"),
+        (_csv_without_most_columns, "missing column(s) pickup_community_area"),
     ],
     ids=["missing-folder", "empty-folder", "missing-columns"],
 )
@@ -105,3 +115,19 @@ def test_wrong_type_is_reported_with_file_and_column(tmp_path, sample_csv, serve
     out = " ".join(result.stdout.split())
     assert "trips.csv: column 'trip_seconds' must hold integer values at line 40" in out
     assert "'ten minutes'" in out
+
+
+def test_a_failing_component_is_named_with_its_error(tmp_path, served):
+    before = _snapshot(served)
+    result = run_cli(
+        "--pipeline-root", str(tmp_path / "root"), "--serving-dir", str(served),
+        "--beam-arg=--direct_num_workers=abc", timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        "CsvExampleGen failed: run_local.py: error: argument --direct_num_workers: "
+        "invalid int value: 'abc'"
+    ) in result.stdout
+    assert "Full log: " in result.stdout
+    assert result.stderr == "", "framework noise goes to the log file"
+    assert _snapshot(served) == before
