@@ -227,7 +227,12 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
         console.print(f"  Blessed:    {'[green]yes[/]' if summary.blessed else '[red]no[/]'}")
     for failure in summary.failed_thresholds:
         console.print(f"    [red]{failure}[/]")
-    if summary.pushed_path:
+    if summary.pushed_path and summary.executions.get(P.PUSHER) == "cached":
+        console.print(
+            f"  Pushed:     nothing new; version {summary.pushed_version} from an earlier run "
+            f"is at {summary.pushed_path}"
+        )
+    elif summary.pushed_path:
         console.print(f"  Pushed:     version {summary.pushed_version} -> {summary.pushed_path}")
     else:
         console.print("  Pushed:     nothing new (the served model is unchanged)")
