@@ -1,0 +1,287 @@
+"""The gRPC API: `tensorflow.serving.PredictionService` and `ModelService`.
+
+Servicers translate protos to the protocol-neutral calls in `inference` and
+errors to gRPC status codes with TF Serving's messages (cut to 1024
+characters plus `...TRUNCATED`, as grpc_status_util.cc does).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent import futures
+
+import grpc
+from tensorflow_serving.apis import (
+    classification_pb2,
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    inference_pb2,
+    model_management_pb2,
+    model_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+    regression_pb2,
+)
+
+from serving import inference
+from serving.config import ModelConfig, model_configs_from_proto
+from serving.errors import Code, ServingError, as_serving_error, invalid_argument
+from serving.inference import Runner
+from serving.metrics import ServingMetrics
+from serving.repository import ModelRepository
+from serving.tensors import to_ndarray, to_tensor_proto
+
+SIGNATURE_DEF_FIELD = "signature_def"
+_MAX_MESSAGE = 1024
+_UNLIMITED = 2**31 - 1
+
+
+class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """Predict, Classify, Regress, MultiInference and GetModelMetadata."""
+
+    def __init__(self, repository: ModelRepository, runner: Runner, metrics: ServingMetrics):
+        self._repository = repository
+        self._runner = runner
+        self._metrics = metrics
+
+    def Predict(self, request, context):
+        """Runs a signature on the request's input tensors."""
+        return self._call("predict", request, context, self._predict)
+
+    def Classify(self, request, context):
+        """Runs a classify signature on tf.Examples."""
+        return self._call("classify", request, context, self._classify)
+
+    def Regress(self, request, context):
+        """Runs a regress signature on tf.Examples."""
+        return self._call("regress", request, context, self._regress)
+
+    def MultiInference(self, request, context):
+        """Runs several classify/regress signatures of one model on the same input."""
+        return self._call("multi_inference", request, context, self._multi_inference)
+
+    def GetModelMetadata(self, request, context):
+        """Returns the SignatureDefs of a model version."""
+        return self._call("GetModelMetadata", request, context, self._metadata)
+
+    def _call(self, api: str, request, context, fn: Callable):
+        started = time.perf_counter()
+        model_name = _first_model_name(request)
+        try:
+            response = fn(request, _timeout_ms(context))
+            error = None
+        except Exception as exc:
+            response, error = None, as_serving_error(exc)
+        if api in ("predict", "classify", "regress", "multi_inference"):
+            status = error.code.name if error else Code.OK.name
+            elapsed = time.perf_counter() - started
+            self._metrics.record_request(model_name, api, "GRPC", status, elapsed)
+        if error is not None:
+            abort(context, error)
+        return response
+
+    def _predict(self, request: predict_pb2.PredictRequest, timeout_ms):
+        spec = _model_spec(request)
+        inputs = {alias: to_ndarray(proto, alias) for alias, proto in request.inputs.items()}
+        with _lease(self._repository, spec) as servable:
+            result = inference.predict(
+                self._runner,
+                servable,
+                spec.signature_name,
+                inputs,
+                output_filter=list(request.output_filter),
+                timeout_ms=timeout_ms,
+            )
+            response = predict_pb2.PredictResponse()
+            _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
+        for alias, array in result.value.items():
+            response.outputs[alias].CopyFrom(to_tensor_proto(array))
+        return response
+
+    def _classify(self, request: classification_pb2.ClassificationRequest, timeout_ms):
+        spec = _model_spec(request)
+        with _lease(self._repository, spec) as servable:
+            result = inference.classify(
+                self._runner, servable, spec.signature_name, request.input, timeout_ms
+            )
+            response = classification_pb2.ClassificationResponse()
+            _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
+        _fill_classifications(response.result, result.value)
+        return response
+
+    def _regress(self, request: regression_pb2.RegressionRequest, timeout_ms):
+        spec = _model_spec(request)
+        with _lease(self._repository, spec) as servable:
+            result = inference.regress(
+                self._runner, servable, spec.signature_name, request.input, timeout_ms
+            )
+            response = regression_pb2.RegressionResponse()
+            _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
+        for value in result.value:
+            response.result.regressions.add(value=value)
+        return response
+
+    def _multi_inference(self, request: inference_pb2.MultiInferenceRequest, timeout_ms):
+        if not request.tasks:
+            raise invalid_argument("MultiInferenceRequest must have at least one task")
+        names = {task.model_spec.name for task in request.tasks}
+        if len(names) != 1:
+            raise invalid_argument(
+                "All ModelSpecs in a MultiInferenceRequest must access the same model name."
+            )
+        signatures = [
+            inference.resolve_signature_name(t.model_spec.signature_name) for t in request.tasks
+        ]
+        for index, signature in enumerate(signatures):
+            if signature in signatures[:index]:
+                raise invalid_argument(f"Duplicate evaluation of signature: {signature}")
+        response = inference_pb2.MultiInferenceResponse()
+        with _lease(self._repository, request.tasks[0].model_spec) as servable:
+            for task in request.tasks:
+                self._run_task(servable, task, request.input, timeout_ms, response.results.add())
+        return response
+
+    def _run_task(self, servable, task, request_input, timeout_ms, result) -> None:
+        spec = task.model_spec
+        if task.method_name == inference.CLASSIFY_METHOD:
+            outcome = inference.classify(
+                self._runner, servable, spec.signature_name, request_input, timeout_ms
+            )
+            _fill_classifications(result.classification_result, outcome.value)
+        elif task.method_name == inference.REGRESS_METHOD:
+            outcome = inference.regress(
+                self._runner, servable, spec.signature_name, request_input, timeout_ms
+            )
+            for value in outcome.value:
+                result.regression_result.regressions.add(value=value)
+        else:
+            raise invalid_argument(f"Unsupported signature method_name: {task.method_name}")
+        _fill_spec(result.model_spec, spec.name, servable.version, outcome.signature_name)
+
+    def _metadata(self, request: get_model_metadata_pb2.GetModelMetadataRequest, _timeout_ms):
+        spec = _model_spec(request)
+        if not request.metadata_field:
+            raise invalid_argument(
+                "GetModelMetadataRequest must specify at least one metadata_field"
+            )
+        for field in request.metadata_field:
+            if field != SIGNATURE_DEF_FIELD:
+                raise invalid_argument(f"Metadata field {field} is not supported")
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        with _lease(self._repository, spec) as servable:
+            response.model_spec.name = servable.name
+            response.model_spec.version.value = servable.version
+            response.metadata[SIGNATURE_DEF_FIELD].Pack(inference.signature_def_map(servable))
+        return response
+
+
+class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+    """GetModelStatus and HandleReloadConfigRequest."""
+
+    def __init__(
+        self, repository: ModelRepository, reload_config: Callable[[list[ModelConfig]], None]
+    ):
+        self._repository = repository
+        self._reload_config = reload_config
+
+    def GetModelStatus(self, request: get_model_status_pb2.GetModelStatusRequest, context):
+        """The states of a model's versions."""
+        try:
+            spec = _model_spec(request)
+            version = spec.version.value if spec.HasField("version") else None
+            return inference.status_response(self._repository.status(spec.name, version))
+        except Exception as exc:
+            abort(context, as_serving_error(exc))
+
+    def HandleReloadConfigRequest(self, request: model_management_pb2.ReloadConfigRequest, context):
+        """Replaces the served model list with the request's `model_config_list`."""
+        response = model_management_pb2.ReloadConfigResponse()
+        try:
+            self._reload_config(model_configs_from_proto(request.config))
+        except Exception as exc:
+            error = as_serving_error(exc)
+            response.status.error_code = int(error.code)
+            response.status.error_message = error.message
+            context.set_code(_grpc_code(error.code))
+            context.set_details(_truncate(error.message))
+        return response
+
+
+def create_grpc_server(
+    host: str,
+    port: int,
+    prediction_service: PredictionService,
+    model_service: ModelService,
+    max_workers: int,
+) -> grpc.Server:
+    """A started-ready gRPC server bound to host:port (raises if it cannot bind)."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
+        options=[
+            ("grpc.max_receive_message_length", _UNLIMITED),
+            ("grpc.max_send_message_length", _UNLIMITED),
+        ],
+    )
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(prediction_service, server)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(model_service, server)
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if server.add_insecure_port(address) == 0:
+        raise OSError(f"Could not bind the gRPC server to {address}")
+    return server
+
+
+def abort(context: grpc.ServicerContext, error: ServingError):
+    """Ends the RPC with the error's gRPC code and TF Serving's (truncated) message."""
+    context.abort(_grpc_code(error.code), _truncate(error.message))
+
+
+def _grpc_code(code: Code) -> grpc.StatusCode:
+    return getattr(grpc.StatusCode, code.name)
+
+
+def _truncate(message: str) -> str:
+    if len(message) <= _MAX_MESSAGE:
+        return message
+    return message[:_MAX_MESSAGE] + "...TRUNCATED"
+
+
+def _model_spec(request) -> model_pb2.ModelSpec:
+    if not request.HasField("model_spec"):
+        raise invalid_argument("Missing ModelSpec")
+    return request.model_spec
+
+
+def _lease(repository: ModelRepository, spec: model_pb2.ModelSpec):
+    choice = spec.WhichOneof("version_choice")
+    version = spec.version.value if choice == "version" else None
+    label = spec.version_label if choice == "version_label" else None
+    return repository.lease(spec.name, version, label)
+
+
+def _fill_spec(spec: model_pb2.ModelSpec, name: str, version: int, signature_name: str) -> None:
+    spec.name = name
+    spec.version.value = version
+    spec.signature_name = signature_name
+
+
+def _fill_classifications(result, classifications) -> None:
+    for classes in classifications:
+        entry = result.classifications.add()
+        for label, score in classes:
+            entry.classes.add(label=label, score=score)
+
+
+def _first_model_name(request) -> str:
+    if hasattr(request, "tasks"):
+        return request.tasks[0].model_spec.name if request.tasks else ""
+    return request.model_spec.name
+
+
+def _timeout_ms(context: grpc.ServicerContext) -> int | None:
+    # TF Serving turns the client's deadline into the Session::Run timeout.
+    remaining = context.time_remaining()
+    if remaining is None or remaining > 1e9:
+        return None
+    return max(1, int(remaining * 1000))

@@ -1,0 +1,85 @@
+"""Prometheus metrics under TF Serving's names.
+
+TF Serving exports `/tensorflow/serving/request_count` as
+`:tensorflow:serving:request_count{model_name,status}` (a counter without the
+`_total` suffix) and `:tensorflow:serving:request_latency{model_name,API,entrypoint}`
+(a histogram in microseconds). prometheus-client renders both; the request
+count comes from a small collector so its sample name stays exactly TF
+Serving's, which dashboards and alerts written for TF Serving query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import Metric
+
+REQUEST_COUNT = ":tensorflow:serving:request_count"
+REQUEST_LATENCY = ":tensorflow:serving:request_latency"
+BATCH_SIZE = ":tensorflow:serving:batching_session:processed_batch_size"
+CONTENT_TYPE = "text/plain"
+
+# monitoring::Buckets::Exponential(10, 1.8, 33), as in TF Serving (microseconds).
+_LATENCY_BUCKETS = tuple(10 * 1.8**i for i in range(33))
+_BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+class _RequestCounter:
+    """A labelled counter exposed under its exact name (no `_total`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def inc(self, model_name: str, status: str) -> None:
+        with self._lock:
+            key = (model_name, status)
+            self._counts[key] = self._counts.get(key, 0) + 1
+
+    def collect(self) -> Iterator[Metric]:
+        metric = Metric(REQUEST_COUNT, "The total number of requests.", "unknown")
+        with self._lock:
+            counts = dict(self._counts)
+        for (model_name, status), value in sorted(counts.items()):
+            metric.add_sample(REQUEST_COUNT, {"model_name": model_name, "status": status}, value)
+        yield metric
+
+
+class ServingMetrics:
+    """The server's metrics, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self._requests = _RequestCounter()
+        self.registry.register(self._requests)
+        self._latency = Histogram(
+            REQUEST_LATENCY,
+            "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
+            ["model_name", "API", "entrypoint"],
+            buckets=_LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._batch_size = Histogram(
+            BATCH_SIZE,
+            "Number of rows in each batch that ran (server-side batching).",
+            ["model_name"],
+            buckets=_BATCH_BUCKETS,
+            registry=self.registry,
+        )
+
+    def record_request(
+        self, model_name: str, api: str, entrypoint: str, status: str, seconds: float
+    ) -> None:
+        """Counts one request and its latency; `status` is a canonical code name."""
+        self._requests.inc(model_name, status)
+        self._latency.labels(model_name, api, entrypoint).observe(seconds * 1e6)
+
+    def record_batch(self, model_name: str, rows: int) -> None:
+        """Records the size of one batch the batcher ran."""
+        self._batch_size.labels(model_name).observe(rows)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text page."""
+        return generate_latest(self.registry)

@@ -1,0 +1,33 @@
+"""The server's settings, kept free of heavy imports so the CLI can parse flags fast."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+# TF Serving has no request size flag but caps gzip bodies at 100 MB.
+DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerOptions:
+    """The server's settings; the CLI flags map one to one onto these fields."""
+
+    host: str = "127.0.0.1"
+    port: int = 8500
+    rest_api_port: int = 8501
+    model_name: str = "default"
+    model_base_path: str | None = None
+    model_config_file: str | None = None
+    model_config_file_poll_wait_seconds: float = 0
+    file_system_poll_wait_seconds: float = 1
+    allow_version_labels_for_unavailable_models: bool = False
+    enable_batching: bool = False
+    batching_parameters_file: str | None = None
+    monitoring_config_file: str | None = None
+    rest_api_timeout_in_ms: int = 30000
+    rest_api_enable_cors_support: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    enable_model_warmup: bool = True
+    num_request_iterations_for_warmup: int = 1
+    grpc_max_threads: int = 4 * (os.cpu_count() or 1)

@@ -1,0 +1,89 @@
+"""Conversions between numpy arrays and `TensorProto`s, and DataType helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+
+from serving.errors import invalid_argument
+
+# The typed repeated field `Tensor::AsProtoField` fills for each dtype. TF
+# Serving answers Predict with these (not tensor_content), and so do we.
+_VALUE_FIELD = {
+    types_pb2.DT_FLOAT: "float_val",
+    types_pb2.DT_DOUBLE: "double_val",
+    types_pb2.DT_INT32: "int_val",
+    types_pb2.DT_INT16: "int_val",
+    types_pb2.DT_INT8: "int_val",
+    types_pb2.DT_UINT8: "int_val",
+    types_pb2.DT_UINT16: "int_val",
+    types_pb2.DT_INT64: "int64_val",
+    types_pb2.DT_UINT32: "uint32_val",
+    types_pb2.DT_UINT64: "uint64_val",
+    types_pb2.DT_BOOL: "bool_val",
+    types_pb2.DT_STRING: "string_val",
+    types_pb2.DT_HALF: "half_val",
+    types_pb2.DT_BFLOAT16: "half_val",
+    types_pb2.DT_COMPLEX64: "scomplex_val",
+    types_pb2.DT_COMPLEX128: "dcomplex_val",
+}
+
+
+def dtype_name(dtype: int) -> str:
+    """`DataTypeString`: the name TF uses in messages (`float`, `int64`, `string`...)."""
+    try:
+        return types_pb2.DataType.Name(dtype).removeprefix("DT_").lower()
+    except ValueError:
+        return f"unknown dtype {dtype}"
+
+
+def numpy_dtype(dtype: int) -> np.dtype:
+    """The numpy dtype that holds values of a TF `DataType` enum value."""
+    if dtype == types_pb2.DT_STRING:
+        return np.dtype(object)
+    return np.dtype(tf.dtypes.as_dtype(dtype).as_numpy_dtype)
+
+
+def datatype_of(array: np.ndarray) -> int:
+    """The TF `DataType` enum value of a numpy array (object arrays are strings)."""
+    if array.dtype == object or array.dtype.kind in "SU":
+        return types_pb2.DT_STRING
+    return tf.dtypes.as_dtype(array.dtype).as_datatype_enum
+
+
+def to_ndarray(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
+    """Decodes a request `TensorProto` (typed fields or tensor_content)."""
+    try:
+        return tf.make_ndarray(proto)
+    except Exception as exc:  # malformed protos raise many kinds of errors
+        raise invalid_argument(f"tensor parsing error: {alias}") from exc
+
+
+def to_tensor_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
+    """Encodes an output array the way `Tensor::AsProtoField` does."""
+    array = np.asarray(array)
+    dtype = datatype_of(array)
+    proto = tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape_proto(array.shape))
+    field = _VALUE_FIELD.get(dtype)
+    if field is None:
+        proto.tensor_content = array.tobytes()
+        return proto
+    flat = array.ravel()
+    if dtype == types_pb2.DT_STRING:
+        values = [v if isinstance(v, bytes) else str(v).encode() for v in flat]
+    elif dtype in (types_pb2.DT_HALF, types_pb2.DT_BFLOAT16):
+        values = flat.view(np.uint16).tolist()
+    elif dtype in (types_pb2.DT_COMPLEX64, types_pb2.DT_COMPLEX128):
+        values = np.stack([flat.real, flat.imag], axis=-1).ravel().tolist()
+    else:
+        values = flat.tolist()
+    getattr(proto, field).extend(values)
+    return proto
+
+
+def shape_proto(shape: tuple[int, ...]) -> tensor_shape_pb2.TensorShapeProto:
+    """A `TensorShapeProto` for a concrete shape."""
+    return tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(d)) for d in shape]
+    )
