@@ -8,6 +8,7 @@ UNAVAILABLE (starting up, or switching versions) and honour a timeout.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -108,7 +109,12 @@ class RestClient:
 
     def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict:
         def call() -> dict:
-            response = self._http.request(method, path, json=body)
+            # TF Serving reads NaN and Infinity as bare tokens (a missing
+            # float feature is sent as NaN); httpx's own encoder rejects them.
+            content = None if body is None else json.dumps(body, allow_nan=True)
+            response = self._http.request(
+                method, path, content=content, headers={"Content-Type": "application/json"}
+            )
             payload = response.json()
             if response.status_code != 200:
                 raise ServingError(str(response.status_code), payload.get("error", ""))

@@ -29,3 +29,28 @@ def sample_csv() -> Path:
     from pipeline.runtime import default_data_root
 
     return default_data_root() / "data.csv"
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory):
+    """The real pipeline run once on the taxi sample; its config (paths, thresholds).
+
+    Shared by the end-to-end tests of the pipeline and of serving its model.
+    """
+    from pipeline import PipelineConfig
+    from pipeline.local import run_pipeline
+    from pipeline.runtime import code_fingerprint, default_data_root, packaged_schema, stage_schema
+
+    root = tmp_path_factory.mktemp("e2e")
+    config = PipelineConfig(
+        pipeline_name="taxi-e2e",
+        pipeline_root=str(root / "pipeline"),
+        data_root=str(default_data_root()),
+        schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
+        serving_dir=str(root / "serving"),
+        metadata_path=str(root / "pipeline" / "metadata.sqlite"),
+        train_steps=1000,
+        code_fingerprint=code_fingerprint(),
+    )
+    run_pipeline(config)
+    return config

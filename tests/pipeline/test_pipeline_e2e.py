@@ -28,7 +28,7 @@ from models.model import OUTPUT_NAME
 from pipeline import PipelineConfig
 from pipeline import pipeline as P
 from pipeline.local import run_pipeline
-from pipeline.runtime import code_fingerprint, default_data_root, packaged_schema, stage_schema
+from pipeline.runtime import default_data_root
 from pipeline.summary import latest_run_context, summarize_latest_run
 
 pytestmark = pytest.mark.e2e
@@ -47,19 +47,6 @@ COMPONENTS = {
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def _config(root: Path) -> PipelineConfig:
-    return PipelineConfig(
-        pipeline_name="taxi-e2e",
-        pipeline_root=str(root / "pipeline"),
-        data_root=str(default_data_root()),
-        schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
-        serving_dir=str(root / "serving"),
-        metadata_path=str(root / "pipeline" / "metadata.sqlite"),
-        train_steps=1000,
-        code_fingerprint=code_fingerprint(),
-    )
-
-
 def _run_states(config: PipelineConfig) -> dict[str, int]:
     store = mlmd.MetadataStore(
         tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
@@ -76,38 +63,31 @@ def _run_states(config: PipelineConfig) -> dict[str, int]:
     return states
 
 
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory):
-    config = _config(tmp_path_factory.mktemp("e2e"))
-    run_pipeline(config)
-    return config
-
-
 def _versions(config: PipelineConfig) -> list[str]:
     return sorted(Path(config.push_base_directory).iterdir())
 
 
-def test_every_component_executed_and_was_recorded(first_run):
-    states = _run_states(first_run)
+def test_every_component_executed_and_was_recorded(pipeline_run):
+    states = _run_states(pipeline_run)
     assert set(states) == COMPONENTS
     assert all(s == metadata_store_pb2.Execution.COMPLETE for s in states.values()), states
 
 
-def test_run_summary_reads_rows_metrics_blessing_and_push(first_run):
-    summary = summarize_latest_run(first_run)
+def test_run_summary_reads_rows_metrics_blessing_and_push(pipeline_run):
+    summary = summarize_latest_run(pipeline_run)
     assert sum(summary.split_rows.values()) == 15002
     assert set(summary.split_rows) == {"train", "validation", "eval"}
     assert summary.split_rows["train"] > 3 * summary.split_rows["eval"] > 0
     assert summary.anomalies == {"train": {}, "validation": {}, "eval": {}}
     assert summary.metrics["example_count"] == summary.split_rows["eval"]
-    assert summary.metrics["auc"] >= first_run.thresholds.min_auc
-    assert summary.metrics["binary_accuracy"] >= first_run.thresholds.min_accuracy
+    assert summary.metrics["auc"] >= pipeline_run.thresholds.min_auc
+    assert summary.metrics["binary_accuracy"] >= pipeline_run.thresholds.min_accuracy
     assert summary.blessed is True and summary.failed_thresholds == []
-    assert summary.pushed_path == str(_versions(first_run)[0])
+    assert summary.pushed_path == str(_versions(pipeline_run)[0])
 
 
-def test_pushed_version_is_laid_out_for_tensorflow_serving(first_run):
-    versions = _versions(first_run)
+def test_pushed_version_is_laid_out_for_tensorflow_serving(pipeline_run):
+    versions = _versions(pipeline_run)
     assert len(versions) == 1 and versions[0].name.isdigit()
     assert (versions[0] / "saved_model.pb").is_file()
     assert (versions[0] / "variables" / "variables.index").is_file()
@@ -156,8 +136,8 @@ def _examples(rows, schema) -> tf.Tensor:
     return tf.constant(serialized)
 
 
-def test_served_model_answers_raw_features_with_probabilities(first_run, schema):
-    model = tf.saved_model.load(str(_versions(first_run)[0]))
+def test_served_model_answers_raw_features_with_probabilities(pipeline_run, schema):
+    model = tf.saved_model.load(str(_versions(pipeline_run)[0]))
     assert {"serving_default", "serving_tf_example", "transform_features"} <= set(model.signatures)
     serving = model.signatures["serving_default"]
     inputs = serving.structured_input_signature[1]
@@ -176,19 +156,19 @@ def test_served_model_answers_raw_features_with_probabilities(first_run, schema)
     np.testing.assert_allclose(from_examples[OUTPUT_NAME].numpy(), probabilities, atol=1e-5)
 
 
-def test_second_run_is_served_from_cache_and_pushes_nothing_new(first_run):
-    before = _versions(first_run)
-    run_pipeline(first_run)
-    states = _run_states(first_run)
+def test_second_run_is_served_from_cache_and_pushes_nothing_new(pipeline_run):
+    before = _versions(pipeline_run)
+    run_pipeline(pipeline_run)
+    states = _run_states(pipeline_run)
     resolver = states.pop(P.BASELINE_RESOLVER)
     assert resolver == metadata_store_pb2.Execution.COMPLETE
     assert all(s == metadata_store_pb2.Execution.CACHED for s in states.values()), states
-    assert _versions(first_run) == before
+    assert _versions(pipeline_run) == before
 
 
-def test_bad_input_run_keeps_the_served_model_answering(first_run, tmp_path):
+def test_bad_input_run_keeps_the_served_model_answering(pipeline_run, tmp_path):
     (tmp_path / "bad.csv").write_text("fare,tips\nlots,0\n")
-    served = _versions(first_run)
+    served = _versions(pipeline_run)
     result = subprocess.run(
         [
             sys.executable,
@@ -196,9 +176,9 @@ def test_bad_input_run_keeps_the_served_model_answering(first_run, tmp_path):
             "--data-root",
             str(tmp_path),
             "--pipeline-root",
-            first_run.pipeline_root,
+            pipeline_run.pipeline_root,
             "--serving-dir",
-            first_run.serving_dir,
+            pipeline_run.serving_dir,
         ],
         capture_output=True,
         text=True,
@@ -206,25 +186,25 @@ def test_bad_input_run_keeps_the_served_model_answering(first_run, tmp_path):
     )
     assert result.returncode == 2
     assert "Nothing was trained or pushed." in result.stdout
-    assert _versions(first_run) == served
+    assert _versions(pipeline_run) == served
     model = tf.saved_model.load(str(served[-1]))
     assert "serving_default" in model.signatures
 
 
-def test_retrained_model_is_compared_with_the_served_one(first_run):
-    served = _versions(first_run)
-    retrain = dataclasses.replace(first_run, enable_cache=False, seed=1)
+def test_retrained_model_is_compared_with_the_served_one(pipeline_run):
+    served = _versions(pipeline_run)
+    retrain = dataclasses.replace(pipeline_run, enable_cache=False, seed=1)
     run_pipeline(retrain)
     states = _run_states(retrain)
     assert all(s == metadata_store_pb2.Execution.COMPLETE for s in states.values()), states
     summary = summarize_latest_run(retrain)
-    assert summary.baseline_metrics["auc"] >= first_run.thresholds.min_auc
+    assert summary.baseline_metrics["auc"] >= pipeline_run.thresholds.min_auc
     assert summary.metrics["auc"] != summary.baseline_metrics["auc"]
-    thresholds = first_run.thresholds
+    thresholds = pipeline_run.thresholds
     change = summary.metrics["auc"] - summary.baseline_metrics["auc"]
     assert summary.blessed is (
         change >= -thresholds.max_auc_regression
         and summary.metrics["auc"] >= thresholds.min_auc
         and summary.metrics["binary_accuracy"] >= thresholds.min_accuracy
     )
-    assert len(_versions(first_run)) == len(served) + int(summary.blessed)
+    assert len(_versions(pipeline_run)) == len(served) + int(summary.blessed)

@@ -179,7 +179,12 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     """Starts local servers on free ports; all are stopped at the end of the session."""
     processes: list[ServerProcess] = []
 
-    def start(*args: str, env: dict[str, str] | None = None, model_dir: Path | None = None):
+    def start(
+        *args: str,
+        env: dict[str, str] | None = None,
+        model_dir: Path | None = None,
+        model: str = MODEL,
+    ):
         grpc_port, rest_port = free_port(), free_port()
         log_path = tmp_path_factory.mktemp("server") / "server.log"
         process = ServerProcess(
@@ -187,7 +192,7 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         )
         processes.append(process)
         rest_url = f"http://127.0.0.1:{rest_port}"
-        process.wait_until_available(rest_url)
+        process.wait_until_available(rest_url, model)
         return Endpoint(rest_url, f"127.0.0.1:{grpc_port}", model_dir, False, process)
 
     yield start
