@@ -8,6 +8,8 @@ spec that every signature is built from.
 
 from __future__ import annotations
 
+import math
+
 # The label is derived in Transform: a trip is a "big tipper" when the tip is
 # more than 20% of the fare. `tips` itself is never a model input.
 TIPS_KEY = "tips"
@@ -61,6 +63,12 @@ OOV_BUCKETS = 10
 # Columns of the CSV the model does not use: pickup_census_tract is missing
 # in all but one row of the sample.
 UNUSED_FEATURES = ("pickup_census_tract",)
+
+# How `serving_default` (named raw tensors, no way to omit one) is told that
+# an optional value is missing: the same values an empty CSV cell becomes.
+MISSING_FLOAT = math.nan
+MISSING_STRING = ""
+MISSING_INT = -1  # any negative integer
 
 # Slices the evaluator reports on (raw feature names).
 SLICE_FEATURES = ("trip_start_hour", "payment_type", "company")

@@ -7,14 +7,13 @@ comes from the `PipelineConfig` a runner built.
 from __future__ import annotations
 
 from tfx import v1 as tfx
-from tfx.dsl.components.base import executor_spec
 
 from pipeline import baseline
 from pipeline.baseline import BaselineModelStrategy
 from pipeline.config import PipelineConfig
 from pipeline.evaluation import eval_config
 from pipeline.inputs import CSV_PATTERN
-from pipeline.pusher import AtomicPusherExecutor
+from pipeline.pusher import Pusher
 
 # Component ids: what ML Metadata, the logs and the run summary call each step.
 EXAMPLE_GEN = "CsvExampleGen"
@@ -99,15 +98,11 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         example_splits=["eval"],
     ).with_id(EVALUATOR)
 
-    pusher = tfx.components.Pusher(
+    pusher = Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(
-                base_directory=config.push_base_directory
-            )
-        ),
-        custom_executor_spec=executor_spec.ExecutorClassSpec(AtomicPusherExecutor),
+        examples=example_gen.outputs["examples"],
+        base_directory=config.push_base_directory,
     ).with_id(PUSHER)
 
     return tfx.dsl.Pipeline(

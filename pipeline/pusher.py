@@ -1,9 +1,10 @@
-"""A Pusher executor whose version directory appears atomically.
+"""A Pusher whose version directory appears atomically, with warmup requests.
 
 The stock executor copies files straight into `<base>/<version>/`, so
 TensorFlow Serving (which polls the base directory) can see a half-copied
 version. Here the model is copied into a hidden staging directory beside it
-(TF Serving only loads all-digit names) and renamed into place in one step.
+(TF Serving only loads all-digit names), warmup requests built from eval
+examples are added, and the directory is renamed into place in one step.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from typing import Any
 
 from absl import logging
 from tfx import types
 from tfx.components.pusher import executor as pusher_executor
+from tfx.dsl.components.base import base_component, executor_spec
 from tfx.proto import pusher_pb2
-from tfx.types import artifact_utils, standard_component_specs
+from tfx.types import artifact_utils, component_spec, standard_artifacts, standard_component_specs
 from tfx.utils import io_utils, proto_utils
+
+from pipeline import warmup
 
 
 def next_version(base_directory: str, now: float) -> str:
@@ -34,18 +39,42 @@ def _listdir(path: str) -> list[str]:
         return []
 
 
-def push_atomically(model_path: str, base_directory: str, version: str) -> str:
-    """Copy `model_path` to `<base_directory>/<version>` so it appears whole."""
+def push_atomically(
+    model_path: str,
+    base_directory: str,
+    version: str,
+    prepare: Callable[[str], None] | None = None,
+) -> str:
+    """Copy `model_path` to `<base_directory>/<version>` so it appears whole.
+
+    `prepare(staging_dir)` may add files (warmup requests) before the rename.
+    """
     os.makedirs(base_directory, exist_ok=True)
     final = os.path.join(base_directory, version)
     staging = os.path.join(base_directory, f".staging-{version}-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
         shutil.copytree(model_path, staging)
+        if prepare is not None:
+            prepare(staging)
         os.rename(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+EXAMPLES_KEY = "examples"
+
+
+class PusherSpec(standard_component_specs.PusherSpec):
+    """The stock Pusher's spec plus the examples warmup requests are built from."""
+
+    INPUTS = {  # noqa: RUF012 - TFX reads specs from plain class attributes
+        **standard_component_specs.PusherSpec.INPUTS,
+        EXAMPLES_KEY: component_spec.ChannelParameter(
+            type=standard_artifacts.Examples, optional=True
+        ),
+    }
 
 
 class AtomicPusherExecutor(pusher_executor.Executor):
@@ -70,10 +99,48 @@ class AtomicPusherExecutor(pusher_executor.Executor):
             exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination
         )
         base_directory = destination.filesystem.base_directory
+        examples = input_dict.get(EXAMPLES_KEY)
+
+        def add_warmup(staging: str) -> None:
+            if examples:
+                uri = artifact_utils.get_single_instance(examples).uri
+                logs = warmup.warmup_logs(
+                    warmup.read_examples(uri),
+                    warmup.signature_inputs(staging),
+                    model_name=os.path.basename(base_directory.rstrip("/")),
+                )
+                warmup.write_warmup(staging, logs)
+
         version = next_version(base_directory, time.time())
-        serving_path = push_atomically(model_path, base_directory, version)
+        serving_path = push_atomically(model_path, base_directory, version, add_warmup)
         logging.info("Model pushed to %s.", serving_path)
 
         # The archive copy under the pipeline root is what lineage points at.
-        io_utils.copy_dir(model_path, model_push.uri)
+        io_utils.copy_dir(serving_path, model_push.uri)
         self._MarkPushed(model_push, pushed_destination=serving_path, pushed_version=version)
+
+
+class Pusher(base_component.BaseComponent):
+    """Pushes a blessed model to `<base_directory>/<version>/` for TF Serving."""
+
+    SPEC_CLASS = PusherSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(AtomicPusherExecutor)
+
+    def __init__(
+        self,
+        model: types.BaseChannel,
+        model_blessing: types.BaseChannel,
+        base_directory: str,
+        examples: types.BaseChannel | None = None,
+    ) -> None:
+        destination = pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=base_directory)
+        )
+        spec = PusherSpec(
+            model=model,
+            model_blessing=model_blessing,
+            examples=examples,
+            push_destination=destination,
+            pushed_model=types.Channel(type=standard_artifacts.PushedModel),
+        )
+        super().__init__(spec=spec)

@@ -1,15 +1,14 @@
 """Raw taxi rows (CSV or JSON) -> the named inputs `serving_default` takes.
 
 Types come from the curated schema; an empty or absent optional value is
-sent as the signature's missing marker: NaN for floats, "" for strings and
--1 for integers (see models/signatures.py).
+sent as the signature's missing marker (models/features.py: NaN for floats,
+"" for strings, -1 for integers).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -18,12 +17,16 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features as F
 
-MISSING_INT = -1
+_MISSING = {
+    schema_pb2.INT: F.MISSING_INT,
+    schema_pb2.FLOAT: F.MISSING_FLOAT,
+    schema_pb2.BYTES: F.MISSING_STRING,
+}
 
 
 def _typed(value, feature_type: int):
     if value is None or value == "":
-        return {schema_pb2.INT: MISSING_INT, schema_pb2.FLOAT: math.nan}.get(feature_type, "")
+        return _MISSING[feature_type]
     if feature_type == schema_pb2.INT:
         return int(float(value))
     if feature_type == schema_pb2.FLOAT:

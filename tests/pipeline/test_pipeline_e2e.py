@@ -93,6 +93,22 @@ def test_pushed_version_is_laid_out_for_tensorflow_serving(pipeline_run):
     assert (versions[0] / "variables" / "variables.index").is_file()
 
 
+def test_pushed_version_carries_warmup_requests_from_eval_examples(pipeline_run):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = _versions(pipeline_run)[0] / "assets.extra" / "tf_serving_warmup_requests"
+    logs = [
+        prediction_log_pb2.PredictionLog.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(str(path))
+    ]
+    requests = [log.predict_log.request for log in logs]
+    assert [r.model_spec.signature_name for r in requests] == ["serving_default"] * 32 + [
+        "serving_tf_example"
+    ]
+    assert set(requests[0].inputs) == set(F.raw_model_features())
+    assert requests[-1].inputs["examples"].tensor_shape.dim[0].size == 32
+
+
 def _raw_rows(n: int) -> list[dict[str, str]]:
     with (default_data_root() / "data.csv").open(newline="") as f:
         return list(itertools.islice(csv.DictReader(f), n))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,26 @@ def test_next_version_is_newer_than_the_clock_and_every_existing_version(tmp_pat
     (tmp_path / "1800000000").mkdir()
     (tmp_path / ".staging-1900000000-1").mkdir()
     assert next_version(str(tmp_path), now=1700000000.0) == "1800000001"
+
+
+def test_prepare_adds_files_before_the_version_appears(model_dir, tmp_path):
+    base = tmp_path / "taxi"
+
+    def add_warmup(staging: str) -> None:
+        assert not (base / "7").exists(), "the version must not be visible yet"
+        (Path(staging) / "assets.extra").mkdir()
+        (Path(staging) / "assets.extra" / "tf_serving_warmup_requests").write_bytes(b"logs")
+
+    push_atomically(str(model_dir), str(base), "7", prepare=add_warmup)
+    assert (base / "7" / "assets.extra" / "tf_serving_warmup_requests").read_bytes() == b"logs"
+
+
+def test_a_failing_prepare_pushes_nothing(model_dir, tmp_path):
+    base = tmp_path / "taxi"
+
+    def fail(staging: str) -> None:
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        push_atomically(str(model_dir), str(base), "7", prepare=fail)
+    assert os.listdir(base) == []
