@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import itertools
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +29,7 @@ from pipeline import pipeline as P
 from pipeline.local import run_pipeline
 from pipeline.runtime import default_data_root
 from pipeline.summary import latest_run_context, summarize_latest_run
+from serving.rows import to_columns, to_instances
 
 pytestmark = pytest.mark.e2e
 
@@ -114,21 +114,6 @@ def _raw_rows(n: int) -> list[dict[str, str]]:
         return list(itertools.islice(csv.DictReader(f), n))
 
 
-def _named_tensors(rows, signature, schema) -> dict[str, tf.Tensor]:
-    """CSV rows as the named raw tensors serving_default takes (missing -> marker)."""
-    types = {f.name: f.type for f in schema.feature}
-    tensors = {}
-    for name, spec in signature.structured_input_signature[1].items():
-        values = [row[name] for row in rows]
-        if types[name] == schema_pb2.BYTES:
-            tensors[name] = tf.constant(values, tf.string)
-        elif types[name] == schema_pb2.INT:
-            tensors[name] = tf.constant([int(v) if v else -1 for v in values], spec.dtype)
-        else:
-            tensors[name] = tf.constant([float(v) if v else math.nan for v in values], spec.dtype)
-    return tensors
-
-
 def _examples(rows, schema) -> tf.Tensor:
     types = {f.name: f.type for f in schema.feature}
     serialized = []
@@ -163,7 +148,9 @@ def test_served_model_answers_raw_features_with_probabilities(pipeline_run, sche
     assert all(spec.dtype == expected[types[name]] for name, spec in inputs.items())
 
     rows = _raw_rows(64)
-    probabilities = serving(**_named_tensors(rows, serving, schema))[OUTPUT_NAME].numpy()
+    columns = to_columns(to_instances(rows, schema), schema)
+    tensors = {name: tf.constant(values) for name, values in columns.items()}
+    probabilities = serving(**tensors)[OUTPUT_NAME].numpy()
     assert probabilities.shape == (64,)
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
     assert probabilities.std() > 0.01, "the model separates examples"
