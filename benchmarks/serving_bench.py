@@ -20,7 +20,7 @@ over rounds. All load goes to servers this script starts on free
 
 The timed clients are raw `httpx` / gRPC stubs that send a request encoded
 once up front (the REST body exactly as `serving.client.RestClient` encodes
-it, the gRPC request from `serving.client.to_tensor_proto`), so the numbers
+it, the gRPC request from `serving.tensors.to_tensor_proto`), so the numbers
 are the server and its transport, not per-call client-side encoding. The
 project's clients are used once per server to check its answers against the
 in-process call.
@@ -182,8 +182,8 @@ def build_payload(model_name: str, batch_size: int) -> Payload:
 
     from pipeline.inputs import load_schema
     from pipeline.runtime import packaged_schema
-    from serving.client import to_tensor_proto
     from serving.rows import to_columns, to_instances
+    from serving.tensors import to_tensor_proto
 
     schema = load_schema(packaged_schema())
     instances = to_instances(read_example_rows(batch_size), schema)

@@ -230,7 +230,10 @@ class GrpcClient:
         label: str | None = None,
     ) -> Prediction:
         """Predict with named input arrays (batch along the first axis)."""
+        import tensorflow as tf
         from tensorflow_serving.apis import predict_pb2
+
+        from serving.tensors import to_tensor_proto
 
         request = predict_pb2.PredictRequest()
         self._spec(request.model_spec, version, label, signature_name)
@@ -238,7 +241,7 @@ class GrpcClient:
             request.inputs[name].CopyFrom(to_tensor_proto(np.asarray(value)))
         response = self._call(self._predict.Predict, request)
         return Prediction(
-            outputs={k: from_tensor_proto(v) for k, v in response.outputs.items()},
+            outputs={k: tf.make_ndarray(v) for k, v in response.outputs.items()},
             model_version=str(response.model_spec.version.value),
             signature_name=response.model_spec.signature_name,
         )
@@ -259,43 +262,3 @@ class GrpcClient:
             )
             for s in response.model_version_status
         ]
-
-
-# numpy dtype kind -> (TensorProto dtype enum name, repeated field)
-_NUMPY_TO_PROTO = {
-    np.dtype(np.float32): ("DT_FLOAT", "float_val"),
-    np.dtype(np.float64): ("DT_DOUBLE", "double_val"),
-    np.dtype(np.int32): ("DT_INT32", "int_val"),
-    np.dtype(np.int64): ("DT_INT64", "int64_val"),
-    np.dtype(np.bool_): ("DT_BOOL", "bool_val"),
-}
-
-
-def to_tensor_proto(array: np.ndarray):
-    """A TensorProto with typed value fields, as TF Serving itself produces."""
-    from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
-
-    proto = tensor_pb2.TensorProto(
-        tensor_shape=tensor_shape_pb2.TensorShapeProto(
-            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=d) for d in array.shape]
-        )
-    )
-    if array.dtype.kind in "USO":
-        proto.dtype = types_pb2.DT_STRING
-        proto.string_val.extend(
-            v if isinstance(v, bytes) else str(v).encode() for v in array.ravel()
-        )
-        return proto
-    if array.dtype not in _NUMPY_TO_PROTO:
-        raise TypeError(f"unsupported dtype {array.dtype}")
-    dtype_name, field = _NUMPY_TO_PROTO[array.dtype]
-    proto.dtype = types_pb2.DataType.Value(dtype_name)
-    getattr(proto, field).extend(array.ravel().tolist())
-    return proto
-
-
-def from_tensor_proto(proto) -> np.ndarray:
-    """A numpy array from a TensorProto (typed fields or tensor_content)."""
-    import tensorflow as tf
-
-    return tf.make_ndarray(proto)
