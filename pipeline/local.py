@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import sys
@@ -13,6 +14,7 @@ from rich.console import Console
 
 from pipeline.config import PipelineConfig
 from pipeline.progress import ComponentEvent, ComponentProgress
+from pipeline.runtime import stderr_to
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -90,10 +92,6 @@ def run_and_report(
     config: PipelineConfig, *, console: Console, log_path: Path, verbose: bool
 ) -> int:
     """Run `config`'s pipeline, print a line per component and a summary."""
-    import contextlib
-
-    from pipeline.runtime import stderr_to
-
     log_path.parent.mkdir(parents=True, exist_ok=True)
     redirect = contextlib.nullcontext() if verbose else stderr_to(log_path)
     started = time.monotonic()
