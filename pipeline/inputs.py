@@ -14,11 +14,16 @@ import re
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 CSV_PATTERN = "*.csv"
+
+# A taxi row is a few hundred bytes. A line this long means lost line breaks
+# or a corrupt write, and would become one absurd example (or category).
+MAX_LINE_BYTES = 1 << 20
 
 _ARROW_TYPES = {
     schema_pb2.INT: pa.int64(),
@@ -77,23 +82,55 @@ def _line_of_bad_value(path: Path, column: str, type_: int) -> tuple[int, str] |
     parse = {schema_pb2.INT: int, schema_pb2.FLOAT: float}.get(type_)
     with path.open(newline="", encoding="utf-8", errors="strict") as f:
         reader = csv.DictReader(f)
-        try:
-            for row in reader:
-                value = row.get(column) or ""
-                if parse and value.strip():
-                    try:
-                        parse(value)
-                    except ValueError:
-                        return reader.line_num, value
-        except UnicodeDecodeError:
-            return reader.line_num + 1, "<bytes that are not UTF-8>"
+        for row in reader:
+            value = row.get(column) or ""
+            if parse and value.strip():
+                try:
+                    parse(value)
+                except ValueError:
+                    return reader.line_num, value
     return None
+
+
+def _check_lines(path: Path, header: list[str]) -> None:
+    """Byte-level faults pyarrow reports without a line number.
+
+    Non-UTF-8 bytes, over-long lines and rows with the wrong number of fields
+    (a truncated or half-written file) are found line by line here, so the
+    message can point at the exact line.
+    """
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise DataError(
+                    f"{path}: line {number} is {len(raw):,} bytes long (the limit is "
+                    f"{MAX_LINE_BYTES:,}): are line breaks missing, or was the file corrupted?"
+                )
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(
+                    f"{path}: line {number} holds bytes that are not UTF-8 ({e.reason} at byte "
+                    f"{e.start}); re-export the file as UTF-8."
+                ) from None
+            if number == 1 or not text.strip():
+                continue
+            fields = next(csv.reader([text]), [])
+            if len(fields) != len(header):
+                raise DataError(
+                    f"{path}: line {number} has {len(fields)} field(s) where the header has "
+                    f"{len(header)}: the file looks truncated or half-written."
+                )
 
 
 def _read_table(path: Path, header: list[str], schema: schema_pb2.Schema) -> pa.Table:
     types = {f.name: f.type for f in schema.feature if f.name in header}
+    # Only an empty cell is missing, as for CsvExampleGen; pyarrow's default
+    # would also read "nan" or "NA" as missing and hide them from the checks.
     options = pa_csv.ConvertOptions(
-        column_types={name: _ARROW_TYPES[t] for name, t in types.items()}
+        column_types={name: _ARROW_TYPES[t] for name, t in types.items()},
+        null_values=[""],
+        strings_can_be_null=True,
     )
     try:
         return pa_csv.read_csv(path, convert_options=options)
@@ -121,7 +158,22 @@ def _checked_header(path: Path, schema: schema_pb2.Schema) -> list[str]:
     return header
 
 
+def _check_finite(path: Path, table: pa.Table, schema: schema_pb2.Schema) -> None:
+    for feature in schema.feature:
+        if feature.type != schema_pb2.FLOAT or feature.name not in table.column_names:
+            continue
+        column = table.column(feature.name)
+        bad = pc.invert(pc.fill_null(pc.is_finite(column), True))
+        if pc.any(bad).as_py():
+            row = pc.index(bad, True).as_py()
+            raise DataError(
+                f"{path}: column '{feature.name}' holds {column[row].as_py()} at line {row + 2}; "
+                "numbers must be finite (leave the cell empty for a missing value)."
+            )
+
+
 def _count_checked_rows(path: Path, header: list[str], schema: schema_pb2.Schema) -> int:
+    _check_lines(path, header)
     table = _read_table(path, header, schema)
     if table.num_rows == 0:
         raise DataError(f"{path}: has a header but no data rows.")
@@ -131,6 +183,7 @@ def _count_checked_rows(path: Path, header: list[str], schema: schema_pb2.Schema
             raise DataError(
                 f"{path}: column '{name}' is empty in {nulls} row(s); the schema requires a value."
             )
+    _check_finite(path, table, schema)
     return table.num_rows
 
 

@@ -106,11 +106,46 @@ def test_empty_required_value(schema, tmp_path, sample_rows):
         check_data_root(tmp_path, schema)
 
 
-def test_non_utf8_bytes(schema, tmp_path, sample_rows):
+def test_non_utf8_bytes_name_the_line(schema, tmp_path, sample_rows):
     header, rows = sample_rows
-    body = _csv(header, rows).encode().replace(b"Cash", b"Ca\xffsh", 1)
-    _write(tmp_path, "data.csv", body)
-    with pytest.raises(DataError, match="column 'payment_type' must hold text values"):
+    rows = [list(r) for r in rows]
+    rows[6][header.index("company")] = "Caf\udcffe"
+    body = _csv(header, rows).encode("utf-8", "surrogateescape")
+    path = _write(tmp_path, "data.csv", body)
+    with pytest.raises(DataError, match=f"{path}: line 8 holds bytes that are not UTF-8"):
+        check_data_root(tmp_path, schema)
+
+
+def test_truncated_file_names_the_short_line(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    text = _csv(header, rows)
+    path = _write(tmp_path, "data.csv", text[: text.rindex("\n", 0, -1) + 20])
+    with pytest.raises(
+        DataError,
+        match=rf"{path}: line {len(rows) + 1} has \d field\(s\) where the header has "
+        f"{len(header)}: the file looks truncated",
+    ):
+        check_data_root(tmp_path, schema)
+
+
+def test_very_long_line(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[2][header.index("company")] = "x" * (2 << 20)
+    path = _write(tmp_path, "data.csv", _csv(header, rows))
+    with pytest.raises(DataError, match=f"{path}: line 4 is 2,097,[0-9]+ bytes long"):
+        check_data_root(tmp_path, schema)
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "NaN"])
+def test_non_finite_numbers(schema, tmp_path, sample_rows, value):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[4][header.index("trip_miles")] = value
+    path = _write(tmp_path, "data.csv", _csv(header, rows))
+    with pytest.raises(
+        DataError, match=f"{path}: column 'trip_miles' holds .* at line 6; numbers must be finite"
+    ):
         check_data_root(tmp_path, schema)
 
 
