@@ -17,6 +17,7 @@ PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUTS = PROJECT_DIR / "outputs"
 
 EXIT_BAD_INPUT = 2
+EXIT_BUSY = 4
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -84,6 +85,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="extra Beam pipeline option, repeatable, e.g. --beam-arg=--direct_num_workers=2",
     )
     p.add_argument(
+        "--allow-anomalies",
+        nargs="?",
+        const="*",
+        default="",
+        metavar="FEATURES",
+        help="accept the data gate's findings on these comma-separated features after you "
+        "reviewed them (alone: accept every finding once); see README 'Updating the schema'",
+    )
+    p.add_argument(
         "--no-cache",
         action="store_true",
         help="rerun every component instead of reusing cached outputs",
@@ -105,6 +115,10 @@ def _beam_args(args: argparse.Namespace) -> tuple[str, ...]:
     )
 
 
+def _allowed(features: str) -> tuple[str, ...]:
+    return tuple(sorted({name.strip() for name in features.split(",") if name.strip()}))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Keras 2 (tf-keras) for TF, TFT and TFMA alike; it must be chosen before
@@ -114,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from rich.console import Console
 
-    from pipeline import PipelineConfig, runtime
+    from pipeline import runtime
     from pipeline.inputs import DataError, check_data_root, load_schema
 
     console = Console(highlight=False, soft_wrap=True)
@@ -128,6 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
     pipeline_root = args.pipeline_root.resolve()
+    try:
+        with runtime.exclusive_root(pipeline_root):
+            return _run(args, console, data_root, schema_path, pipeline_root, data)
+    except runtime.RootBusy as e:
+        console.print(f"[bold red]Busy:[/] {e}")
+        return EXIT_BUSY
+
+
+def _run(args, console, data_root, schema_path, pipeline_root, data) -> int:
+    from pipeline import PipelineConfig, runtime
+    from pipeline.config import GateConfig
+
     config = PipelineConfig(
         pipeline_name=args.pipeline_name,
         pipeline_root=str(pipeline_root),
@@ -140,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         beam_args=_beam_args(args),
         enable_cache=not args.no_cache,
+        gate=GateConfig(allow=_allowed(args.allow_anomalies)),
         code_fingerprint=runtime.code_fingerprint(),
     )
     log_path = pipeline_root / "logs" / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.log"

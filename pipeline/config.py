@@ -32,6 +32,38 @@ class EvalThresholds:
 
 
 @dataclasses.dataclass(frozen=True)
+class DriftThresholds:
+    """How far a feature's distribution may move before it counts as changed.
+
+    Text features are compared by L-infinity distance (the largest change in
+    a category's share of rows), numbers by the shift of the median in
+    interquartile ranges (see `pipeline/data_checks.py`). Between the hash
+    splits of the taxi sample the largest values are about 0.02 and 0.1, so
+    these limits flag real change, not sampling noise.
+    """
+
+    categorical_linf: float = 0.1
+    numeric_median_shift: float = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class GateConfig:
+    """When the data gate stops a run before Transform and Trainer.
+
+    Every anomaly against the curated schema, an empty split, and skew or
+    drift beyond `drift` stop the run, except for features a person has
+    reviewed and listed in `allow` (`"*"` accepts everything once).
+    """
+
+    allow: tuple[str, ...] = ()
+    # A column the schema does not know is not used for training, so by
+    # default it is reported but does not stop the run.
+    block_new_columns: bool = False
+    drift: DriftThresholds = DriftThresholds()
+    skew: DriftThresholds = DriftThresholds()
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything that defines one pipeline, as plain typed values."""
 
@@ -48,6 +80,7 @@ class PipelineConfig:
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True
     thresholds: EvalThresholds = EvalThresholds()
+    gate: GateConfig = GateConfig()
     # Fingerprint of the code Transform and Trainer import by name: the TFX
     # cache cannot see source edits otherwise, and would reuse stale outputs.
     code_fingerprint: str = ""

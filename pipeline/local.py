@@ -18,6 +18,7 @@ from pipeline.runtime import stderr_to
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_BLOCKED = 3  # the data gate refused the data; 2 is run_local.py's bad-input exit
 EXIT_INTERRUPTED = 130
 _USAGE_ERROR = re.compile(r"^\S+: error: ")
 _ERROR_PREFIX = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b:")
@@ -88,6 +89,30 @@ def run_pipeline(config: PipelineConfig) -> None:
         sys.argv = argv
 
 
+def _report_blocked_gate(config: PipelineConfig, where: str, console: Console) -> bool:
+    """Explain a run the data gate stopped; False when the failure was something else."""
+    from pipeline.gate import describe
+    from pipeline.pipeline import DATA_GATE
+    from pipeline.summary import summarize_latest_run
+
+    if where != DATA_GATE:
+        return False
+    outcome = summarize_latest_run(config).gate
+    if outcome is None or outcome.passed:
+        return False
+    console.print(f"  [red]✗[/] {DATA_GATE} stopped the run: the data is not fit to train on.")
+    for line in describe(outcome.blocking):
+        console.print(f"    [red]{line}[/]")
+    features = sorted({f.feature for f in outcome.blocking if f.feature})
+    console.print("Nothing was trained or pushed; the served model is unchanged.")
+    console.print(
+        "If the change is expected: review it, then run again with "
+        f"--allow-anomalies {','.join(features) or '*'} "
+        "(or update the schema: README.md, 'Updating the schema')."
+    )
+    return True
+
+
 def run_and_report(
     config: PipelineConfig, *, console: Console, log_path: Path, verbose: bool
 ) -> int:
@@ -122,6 +147,8 @@ def run_and_report(
             reason = _describe(e, log_path)
             logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
             where = progress.current or "pipeline set-up"
+            if _report_blocked_gate(config, where, console):
+                return EXIT_BLOCKED
             console.print(f"  [red]✗[/] {where} failed: {reason}")
             console.print(f"Full log: {log_path}")
             console.print("Nothing new was pushed; the served model is unchanged.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tfx import v1 as tfx
 
-from pipeline import baseline
+from pipeline import baseline, gate_component
 from pipeline.baseline import BaselineModelStrategy
 from pipeline.config import PipelineConfig
 from pipeline.evaluation import eval_config
@@ -20,6 +20,8 @@ EXAMPLE_GEN = "CsvExampleGen"
 STATISTICS_GEN = "StatisticsGen"
 SCHEMA_GEN = "ImportSchemaGen"
 EXAMPLE_VALIDATOR = "ExampleValidator"
+ACCEPTED_DATA_RESOLVER = "AcceptedDataResolver"
+DATA_GATE = "DataGate"
 TRANSFORM = "Transform"
 TRAINER = "Trainer"
 BASELINE_RESOLVER = "BaselineModelResolver"
@@ -49,7 +51,7 @@ def _example_gen(config: PipelineConfig):
 
 
 def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
-    """The DAG: ingest, validate, transform, train, evaluate, push."""
+    """The DAG: ingest, validate, gate on the data, transform, train, evaluate, push."""
     example_gen = _example_gen(config)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
         STATISTICS_GEN
@@ -59,6 +61,21 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
     ).with_id(EXAMPLE_VALIDATOR)
+
+    accepted_data = tfx.dsl.Resolver(
+        strategy_class=gate_component.PreviousAcceptedStrategy,
+        **{
+            gate_component.PREVIOUS_KEY: tfx.dsl.Channel(type=gate_component.DataValidation),
+            gate_component.CANDIDATE_KEY: statistics_gen.outputs["statistics"],
+        },
+    ).with_id(ACCEPTED_DATA_RESOLVER)
+    data_gate = gate_component.DataGate(
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        anomalies=example_validator.outputs["anomalies"],
+        previous=accepted_data.outputs[gate_component.PREVIOUS_KEY],
+        config=config.gate,
+    ).with_id(DATA_GATE)
 
     code_config = {"code_fingerprint": config.code_fingerprint}
     transform = tfx.components.Transform(
@@ -70,6 +87,9 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         ),
         custom_config=code_config,
     ).with_id(TRANSFORM)
+    # Transform reads nothing the gate writes; this edge only orders it
+    # after the gate, so a blocked gate stops the run before any training.
+    transform.add_upstream_node(data_gate)
 
     trainer = tfx.components.Trainer(
         run_fn=RUN_FN,
@@ -113,6 +133,8 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             statistics_gen,
             schema_gen,
             example_validator,
+            accepted_data,
+            data_gate,
             transform,
             trainer,
             baseline_resolver,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
+import fcntl
 import hashlib
 import importlib.resources
 import os
@@ -74,3 +76,41 @@ def stderr_to(log_path: Path):
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+
+
+LOCK_FILE = ".run.lock"
+
+
+class RootBusy(RuntimeError):
+    """Another run holds the pipeline root."""
+
+
+@contextlib.contextmanager
+def exclusive_root(pipeline_root: Path):
+    """Hold `<pipeline_root>/.run.lock` for the whole run, or raise RootBusy at once.
+
+    Two runs on one root would race on ML Metadata's run contexts, the cache
+    and the artifact folders. An advisory lock is released by the kernel when
+    its process dies, so a killed run (even SIGKILL) never leaves it stale.
+    """
+    pipeline_root.mkdir(parents=True, exist_ok=True)
+    path = pipeline_root / LOCK_FILE
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise RootBusy(
+                f"{pipeline_root} is in use by {holder}. Wait for that run to finish, "
+                "or give this one another --pipeline-root."
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"run_local.py (pid {os.getpid()}, started {datetime.datetime.now():%H:%M:%S})")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 
 import ml_metadata as mlmd
@@ -11,8 +12,10 @@ from rich.console import Console
 from tfx.orchestration import metadata
 from tfx.types import artifact_utils, standard_artifacts  # noqa: F401 - registers artifact classes
 
+from pipeline import gate_component
 from pipeline import pipeline as P
 from pipeline.config import PipelineConfig
+from pipeline.gate import GateOutcome
 
 # Overall metrics shown in the summary, in this order (TFMA metric keys).
 SUMMARY_METRICS = (
@@ -32,6 +35,7 @@ class RunSummary:
     executions: dict[str, str]  # component id -> "executed" / "cached" / state
     split_rows: dict[str, int]
     anomalies: dict[str, dict[str, str]]  # split -> feature -> description
+    gate: GateOutcome | None  # None when the gate did not run
     metrics: dict[str, float]
     baseline_metrics: dict[str, float]  # empty when there was no baseline model
     failed_thresholds: list[str]
@@ -116,6 +120,28 @@ def _anomalies(anomalies_artifact) -> dict[str, dict[str, str]]:
     return found
 
 
+# Where TFX keeps an execution's result (a failed gate's outcome) in ML Metadata.
+_EXECUTION_RESULT = "__execution_result__"
+
+
+def _gate_outcome(store: mlmd.MetadataStore, executions, outputs) -> GateOutcome | None:
+    """The data gate's outcome: its artifact when it passed, its failure record when it blocked."""
+    from tfx.utils import io_utils
+
+    result = outputs.get((P.DATA_GATE, gate_component.RESULT_KEY))
+    if result is not None:
+        path = os.path.join(result.uri, gate_component.RESULT_FILE)
+        return GateOutcome.from_json(io_utils.read_string_file(path))
+    for execution in executions:
+        recorded = execution.custom_properties.get(_EXECUTION_RESULT)
+        if recorded is None or _node_id(store, execution) != P.DATA_GATE:
+            continue
+        message = json.loads(recorded.string_value).get("resultMessage", "")
+        if message.startswith("{"):
+            return GateOutcome.from_json(message)
+    return None
+
+
 BASELINE_MODEL = "baseline"
 
 
@@ -191,6 +217,7 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
         executions=states,
         split_rows=_split_rows(statistics) if statistics else {},
         anomalies=_anomalies(anomalies) if anomalies else {},
+        gate=_gate_outcome(store, executions, outputs),
         metrics=metrics,
         baseline_metrics=baseline_metrics,
         failed_thresholds=_failed_thresholds(evaluation) if evaluation else [],
@@ -205,11 +232,14 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
     console.print(f"\n[bold]Run {summary.run_id}[/] finished in {seconds:.1f} s")
     rows = ", ".join(f"{split} {n}" for split, n in summary.split_rows.items())
     console.print(f"  Rows:       {rows}")
-    total = sum(len(found) for found in summary.anomalies.values())
-    console.print(f"  Anomalies:  {total}" + ("" if total else " (data matches the schema)"))
-    for split, found in summary.anomalies.items():
-        for feature, description in found.items():
-            console.print(f"    [yellow]{split}/{feature}[/]: {description}")
+    if summary.gate is not None:
+        print_gate(summary.gate, console=console)
+    else:
+        total = sum(len(found) for found in summary.anomalies.values())
+        console.print(f"  Anomalies:  {total}" + ("" if total else " (data matches the schema)"))
+        for split, found in summary.anomalies.items():
+            for feature, description in found.items():
+                console.print(f"    [yellow]{split}/{feature}[/]: {description}")
     metrics = "  ".join(
         f"{name}={summary.metrics[name]:.4g}" for name in SUMMARY_METRICS if name in summary.metrics
     )
@@ -236,3 +266,21 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
         console.print(f"  Pushed:     version {summary.pushed_version} -> {summary.pushed_path}")
     else:
         console.print("  Pushed:     nothing new (the served model is unchanged)")
+
+
+def print_gate(outcome: GateOutcome, *, console: Console) -> None:
+    """The data gate's decision and every finding, blocking ones first."""
+    from pipeline.gate import describe
+
+    against = (
+        "drift measured against the last accepted data"
+        if outcome.compared_with
+        else "no earlier accepted data to measure drift against"
+    )
+    verdict = "[green]passed[/]" if outcome.passed else "[red]blocked[/]"
+    console.print(f"  Data gate:  {verdict}; {against}")
+    for line in describe(outcome.blocking):
+        console.print(f"    [red]{line}[/]")
+    accepted = [f for f in outcome.findings if not f.blocking]
+    for line in describe(accepted):
+        console.print(f"    [yellow]accepted: {line}[/]")
