@@ -10,6 +10,7 @@ examples are added, and the directory is renamed into place in one step.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -39,6 +40,34 @@ def _listdir(path: str) -> list[str]:
         return []
 
 
+_STAGING = re.compile(r"^\.staging-\d+-(\d+)$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(base_directory: str) -> list[str]:
+    """Delete staging folders whose pushing process died (SIGKILL, power loss).
+
+    TF Serving never loads them (their names are not numbers), but each
+    holds a full model copy; a live process's folder is left alone.
+    """
+    removed = []
+    for name in _listdir(base_directory):
+        match = _STAGING.match(name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(os.path.join(base_directory, name), ignore_errors=True)
+            removed.append(name)
+    return removed
+
+
 def push_atomically(
     model_path: str,
     base_directory: str,
@@ -50,6 +79,7 @@ def push_atomically(
     `prepare(staging_dir)` may add files (warmup requests) before the rename.
     """
     os.makedirs(base_directory, exist_ok=True)
+    remove_stale_staging(base_directory)
     final = os.path.join(base_directory, version)
     staging = os.path.join(base_directory, f".staging-{version}-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)

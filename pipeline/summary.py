@@ -145,7 +145,7 @@ def _gate_outcome(store: mlmd.MetadataStore, executions, outputs) -> GateOutcome
 BASELINE_MODEL = "baseline"
 
 
-def _overall_metrics(evaluation) -> tuple[dict[str, float], dict[str, float]]:
+def overall_metrics(evaluation) -> tuple[dict[str, float], dict[str, float]]:
     """(candidate, baseline) metrics of the overall slice; baseline may be empty."""
     import tensorflow_model_analysis as tfma
 
@@ -210,7 +210,7 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
     evaluation = outputs.get((P.EVALUATOR, "evaluation"))
     blessing = outputs.get((P.EVALUATOR, "blessing"))
     pushed = outputs.get((P.PUSHER, "pushed_model"))
-    metrics, baseline_metrics = _overall_metrics(evaluation) if evaluation else ({}, {})
+    metrics, baseline_metrics = overall_metrics(evaluation) if evaluation else ({}, {})
     is_pushed = pushed is not None and pushed.get_int_custom_property("pushed") == 1
     return RunSummary(
         run_id=run.name,

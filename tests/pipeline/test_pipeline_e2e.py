@@ -38,6 +38,8 @@ COMPONENTS = {
     P.STATISTICS_GEN,
     P.SCHEMA_GEN,
     P.EXAMPLE_VALIDATOR,
+    P.ACCEPTED_DATA_RESOLVER,
+    P.DATA_GATE,
     P.TRANSFORM,
     P.TRAINER,
     P.BASELINE_RESOLVER,
@@ -79,6 +81,11 @@ def test_run_summary_reads_rows_metrics_blessing_and_push(pipeline_run):
     assert set(summary.split_rows) == {"train", "validation", "eval"}
     assert summary.split_rows["train"] > 3 * summary.split_rows["eval"] > 0
     assert summary.anomalies == {"train": {}, "validation": {}, "eval": {}}
+    assert summary.gate.passed and summary.gate.findings == ()
+    assert summary.gate.compared_with == "", "the first run has no earlier data to drift from"
+    skew = [m for m in summary.gate.measurements if m["check"] == "skew"]
+    assert {m["split"] for m in skew} == {"validation", "eval"}
+    assert not [m for m in skew if m["exceeded"]]
     assert summary.metrics["example_count"] == summary.split_rows["eval"]
     assert summary.metrics["auc"] >= pipeline_run.thresholds.min_auc
     assert summary.metrics["binary_accuracy"] >= pipeline_run.thresholds.min_accuracy
@@ -163,8 +170,8 @@ def test_second_run_is_served_from_cache_and_pushes_nothing_new(pipeline_run):
     before = _versions(pipeline_run)
     run_pipeline(pipeline_run)
     states = _run_states(pipeline_run)
-    resolver = states.pop(P.BASELINE_RESOLVER)
-    assert resolver == metadata_store_pb2.Execution.COMPLETE
+    for resolver in (P.BASELINE_RESOLVER, P.ACCEPTED_DATA_RESOLVER):
+        assert states.pop(resolver) == metadata_store_pb2.Execution.COMPLETE
     assert all(s == metadata_store_pb2.Execution.CACHED for s in states.values()), states
     assert _versions(pipeline_run) == before
 
@@ -201,6 +208,9 @@ def test_retrained_model_is_compared_with_the_served_one(pipeline_run):
     states = _run_states(retrain)
     assert all(s == metadata_store_pb2.Execution.COMPLETE for s in states.values()), states
     summary = summarize_latest_run(retrain)
+    assert summary.gate.passed and summary.gate.compared_with, "drift from the first run's data"
+    drift = [m for m in summary.gate.measurements if m["check"] == "drift"]
+    assert drift and all(m["value"] == 0 for m in drift), "the same rows do not drift"
     assert summary.baseline_metrics["auc"] >= pipeline_run.thresholds.min_auc
     assert summary.metrics["auc"] != summary.baseline_metrics["auc"]
     thresholds = pipeline_run.thresholds

@@ -71,3 +71,24 @@ def test_a_failing_prepare_pushes_nothing(model_dir, tmp_path):
     with pytest.raises(OSError, match="No space left"):
         push_atomically(str(model_dir), str(base), "7", prepare=fail)
     assert os.listdir(base) == []
+
+
+def test_staging_left_by_a_killed_push_is_removed_by_the_next_push(model_dir, tmp_path):
+    base = tmp_path / "taxi"
+    dead = _dead_pid()
+    stale = base / f".staging-1700000000-{dead}"
+    (stale / "variables").mkdir(parents=True)
+    live = base / f".staging-1700000001-{os.getpid()}"
+    live.mkdir()
+    push_atomically(str(model_dir), str(base), "1700000002")
+    assert sorted(os.listdir(base)) == sorted([live.name, "1700000002"]), (
+        "the dead process's staging copy is gone, a live one is kept"
+    )
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
