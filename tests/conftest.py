@@ -54,3 +54,13 @@ def pipeline_run(tmp_path_factory):
     )
     run_pipeline(config)
     return config
+
+
+@pytest.fixture(scope="session")
+def server_pool(tmp_path_factory):
+    """Local `python -m serving` processes, all stopped at the end of the session."""
+    from live_servers import ServerPool
+
+    pool = ServerPool(tmp_path_factory)
+    yield pool
+    pool.stop_all()

@@ -28,22 +28,16 @@ server still serves only version 123 while the contract tests run.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import importlib.util
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
 import httpx
 import pytest
+from live_servers import Endpoint, ServerPool
 
 MODEL = "half_plus_two"
 VERSION = 123
@@ -63,83 +57,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Stable sort: tests that add versions to a (possibly shared) model dir go last.
     items.sort(key=lambda item: item.get_closest_marker(_MUTATES_MODEL_DIR) is not None)
-
-
-@dataclasses.dataclass
-class Endpoint:
-    """A running server: where to reach it and, if writable, its model base path."""
-
-    rest_url: str
-    grpc_target: str
-    model_dir: Path | None
-    external: bool
-    process: ServerProcess | None = None
-    config_file: Path | None = None
-
-    def client(self) -> httpx.Client:
-        """An HTTP client for the REST API."""
-        return httpx.Client(base_url=self.rest_url, timeout=30)
-
-
-class ServerProcess:
-    """`python -m serving` in a subprocess, with its log kept for failure reports."""
-
-    def __init__(self, args: list[str], log_path: Path, env: dict[str, str] | None = None):
-        self.log_path = log_path
-        environ = {**os.environ, **(env or {})}
-        with open(log_path, "wb") as log:
-            self.popen = subprocess.Popen(
-                [sys.executable, "-m", "serving", *args],
-                cwd=_REPO_ROOT,
-                env=environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_until_available(self, rest_url: str, model: str = MODEL) -> None:
-        """Polls the model status until a version is AVAILABLE (TF Serving's readiness gate)."""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                pytest.fail(f"server exited with {self.popen.returncode}:\n{self.log_tail()}")
-            if _is_available(rest_url, model):
-                return
-            time.sleep(0.25)
-        self.stop()
-        pytest.fail(f"server not AVAILABLE within {READY_TIMEOUT_S} s:\n{self.log_tail()}")
-
-    def stop(self, timeout: float = 30) -> int:
-        """SIGTERM, then wait; returns the exit code (kills after `timeout`)."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-        return self.popen.returncode
-
-    def log_tail(self, lines: int = 40) -> str:
-        """The end of the server's log."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _is_available(rest_url: str, model: str) -> bool:
-    try:
-        response = httpx.get(f"{rest_url}/v1/models/{model}", timeout=2)
-    except httpx.HTTPError:
-        return False
-    if response.status_code != 200:
-        return False
-    states = [s["state"] for s in response.json().get("model_version_status", [])]
-    return "AVAILABLE" in states
-
-
-def free_port() -> int:
-    """A currently free TCP port on 127.0.0.1."""
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _load_builder():
@@ -175,29 +92,13 @@ def make_model_dir(
 
 
 @pytest.fixture(scope="session")
-def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Endpoint]]:
-    """Starts local servers on free ports; all are stopped at the end of the session."""
-    processes: list[ServerProcess] = []
+def start_server(server_pool: ServerPool) -> Callable[..., Endpoint]:
+    """Starts local servers (half_plus_two unless `model` says otherwise)."""
 
-    def start(
-        *args: str,
-        env: dict[str, str] | None = None,
-        model_dir: Path | None = None,
-        model: str = MODEL,
-    ):
-        grpc_port, rest_port = free_port(), free_port()
-        log_path = tmp_path_factory.mktemp("server") / "server.log"
-        process = ServerProcess(
-            [f"--port={grpc_port}", f"--rest_api_port={rest_port}", *args], log_path, env
-        )
-        processes.append(process)
-        rest_url = f"http://127.0.0.1:{rest_port}"
-        process.wait_until_available(rest_url, model)
-        return Endpoint(rest_url, f"127.0.0.1:{grpc_port}", model_dir, False, process)
+    def start(*args: str, model: str = MODEL, **kwargs) -> Endpoint:
+        return server_pool.start(*args, model=model, **kwargs)
 
-    yield start
-    for process in processes:
-        process.stop()
+    return start
 
 
 def _external_endpoint() -> Endpoint | None:
