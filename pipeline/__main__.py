@@ -13,6 +13,7 @@ import sys
 
 COMMANDS = (
     "pipeline.versions_cmd",  # versions | rollback
+    "pipeline.schema_cmd",  # schema update
 )
 
 
