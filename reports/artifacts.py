@@ -93,6 +93,10 @@ class Run:
             reason = f"{node_id} recorded no {key or 'output'}"
         return f"Not produced by this run ({reason})."
 
+    def __repr__(self) -> str:
+        root = str(self.pipeline_root)
+        return f"Run({self.run_id!r}, pipeline={self.pipeline_name!r}, root={root!r})"
+
     def _repr_html_(self) -> str:
         from reports.overview import report
 

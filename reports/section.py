@@ -62,7 +62,7 @@ class Section:
         """Keep `frame` as `tables[name]` and show it."""
         self.tables[name] = frame
         self._parts.append(
-            frame.to_html(index=index, escape=True, border=0, na_rep="", float_format=_number)
+            frame.to_html(index=index, escape=True, border=0, na_rep="", float_format=format_number)
         )
 
     def charts(self, svgs: list[str]) -> None:
@@ -82,8 +82,12 @@ class Section:
     def _repr_html_(self) -> str:
         return f"<style>{CSS}</style>{self.body_html()}"
 
+    def __repr__(self) -> str:
+        missing = f", missing={self.missing!r}" if self.missing else ""
+        return f"Section({self.title!r}, tables={list(self.tables)!r}{missing})"
 
-def _number(value: float) -> str:
+
+def format_number(value: float) -> str:
     """Up to 4 significant digits, without scientific notation for ordinary sizes."""
     if not math.isfinite(value):
         return "" if math.isnan(value) else str(value)
