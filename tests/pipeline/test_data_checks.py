@@ -7,9 +7,6 @@ x10 and a new payment type in a third of the rows.
 
 from __future__ import annotations
 
-import csv
-import itertools
-
 import pytest
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
@@ -23,39 +20,19 @@ from pipeline.data_checks import (
 )
 
 ROWS = 4000
-NEW_PAYMENT_TYPE = "Mobile"
 Measurement = anomalies_pb2.DriftSkewInfo.Measurement
 
 
-def skew(row: dict[str, str], index: int) -> dict[str, str]:
-    """`row` with fares x10 and, in every third row, a payment type the schema does not know."""
-    row = {**row, F.FARE_KEY: str(float(row[F.FARE_KEY]) * 10)}
-    if index % 3 == 0:
-        row["payment_type"] = NEW_PAYMENT_TYPE
-    return row
-
-
-def _write(path, rows) -> str:
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return str(path)
-
-
 @pytest.fixture(scope="module")
-def statistics(tmp_path_factory, sample_csv):
+def statistics(tmp_path_factory, sample_rows, trip_skew, csv_writer):
     import tensorflow_data_validation as tfdv
 
     folder = tmp_path_factory.mktemp("data_checks")
-    with sample_csv.open(newline="") as f:
-        rows = list(itertools.islice(csv.DictReader(f), 2 * ROWS))
-    first, second = rows[:ROWS], rows[ROWS:]
-    skewed = [skew(row, i) for i, row in enumerate(second)]
-    files = {"base": first, "same": second, "skewed": skewed}
+    first, second = sample_rows[:ROWS], sample_rows[ROWS : 2 * ROWS]
+    spans = {"base": first, "same": second, "skewed": trip_skew.apply(second)}
     return {
-        name: tfdv.generate_statistics_from_csv(_write(folder / f"{name}.csv", data))
-        for name, data in files.items()
+        name: tfdv.generate_statistics_from_csv(str(csv_writer(folder / f"{name}.csv", rows)))
+        for name, rows in spans.items()
     }
 
 
