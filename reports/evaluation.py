@@ -151,7 +151,7 @@ def load_thresholds(uri: str, metrics: pd.DataFrame) -> tuple[pd.DataFrame, bool
                     "metric": key.name,
                     "slice": feature,
                     "required": _bound(threshold),
-                    "measured": measured.iloc[0] if len(measured) else None,
+                    "measured": measured.iloc[0] if len(measured) else float("nan"),
                     "result": "FAILED"
                     if (feature, value, key.name, key.is_diff) in failed
                     else "passed",

@@ -61,8 +61,15 @@ class Section:
     def table(self, name: str, frame: pd.DataFrame, *, index: bool = False) -> None:
         """Keep `frame` as `tables[name]` and show it."""
         self.tables[name] = frame
+        # Integers too (row counts): one number format across every table.
+        numeric = {
+            column: format_number
+            for column in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[column])
+            and not pd.api.types.is_bool_dtype(frame[column])
+        }
         self._parts.append(
-            frame.to_html(index=index, escape=True, border=0, na_rep="", float_format=format_number)
+            frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=numeric)
         )
 
     def charts(self, svgs: list[str]) -> None:
@@ -88,7 +95,10 @@ class Section:
 
 
 def format_number(value: float) -> str:
-    """Up to 4 significant digits, without scientific notation for ordinary sizes."""
+    """Whole numbers with thousands separators, others with up to 4 significant digits."""
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value)
     if not math.isfinite(value):
         return "" if math.isnan(value) else str(value)
     if value == int(value) and abs(value) < 1e15:
