@@ -133,6 +133,9 @@ def load_thresholds(uri: str, metrics: pd.DataFrame) -> tuple[pd.DataFrame, bool
         eval_config.metrics_specs, eval_config
     )
     for key, per_slice in thresholds.items():
+        if key.model_name == tfma.BASELINE_KEY:
+            # TFMA lists the bars for the baseline model too; only the candidate is judged.
+            continue
         for spec, threshold in per_slice:
             # The configured bars are all on the overall slice (pipeline/evaluation.py).
             feature, value = (

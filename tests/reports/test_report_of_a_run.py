@@ -99,6 +99,10 @@ def test_evaluation_shows_the_metrics_blessing_and_thresholds_of_the_run(report_
     thresholds = section.tables["thresholds"]
     assert {"auc", "binary_accuracy"} <= set(thresholds["metric"])
     assert ("FAILED" in set(thresholds["result"])) == bool(summary.failed_thresholds)
+    # The candidate's bars only, each once; the change bar only when there is a baseline.
+    assert not thresholds.duplicated(["metric", "slice", "required"]).any()
+    changes = thresholds["required"].str.startswith("change")
+    assert changes.any() == bool(summary.baseline_metrics)
 
 
 def test_each_slice_feature_covers_the_whole_eval_split(report_run, summary):
