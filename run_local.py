@@ -101,6 +101,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--verbose", action="store_true", help="show TensorFlow, Beam and absl logs in the terminal"
     )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite the HTML report of the newest run in --pipeline-root and print its path",
+    )
     args = p.parse_args(argv)
     if args.train_steps < 1:
         p.error("--train-steps must be at least 1")
@@ -132,6 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.inputs import DataError, check_data_root, load_schema
 
     console = Console(highlight=False, soft_wrap=True)
+    if args.report_only:
+        from reports.command import report_only
+
+        return report_only(
+            args.pipeline_root.resolve(),
+            pipeline_name=args.pipeline_name,
+            console=console,
+            verbose=args.verbose,
+        )
     data_root = args.data_root or runtime.default_data_root()
     schema_path = args.schema or runtime.packaged_schema()
     try:

@@ -33,17 +33,27 @@ class EvalThresholds:
 
 @dataclasses.dataclass(frozen=True)
 class DriftThresholds:
-    """How far a feature's distribution may move before it counts as changed.
+    """How far a feature's distribution may move before TFDV reports skew or drift.
 
-    Text features are compared by L-infinity distance (the largest change in
-    a category's share of rows), numbers by the shift of the median in
-    interquartile ranges (see `pipeline/data_checks.py`). Between the hash
-    splits of the taxi sample the largest values are about 0.02 and 0.1, so
-    these limits flag real change, not sampling noise.
+    Measured on the taxi sample with the comparators below: two samples of
+    the same data (train against eval or validation of one run, random
+    halves, consecutive slices of 4,000 rows) reach a JS divergence of 0.12
+    and an L-infinity of 0.023; fares x10 give a JS divergence of 0.67 and a
+    new payment type in a third of the rows an L-infinity of 0.33. The bounds
+    sit between the two. TFDV's examples use 0.01, which flags sampling noise
+    on splits of a few thousand rows.
     """
 
-    categorical_linf: float = 0.1
-    numeric_median_shift: float = 0.5
+    # Numeric features: Jensen-Shannon divergence of the histograms (0..1).
+    numeric_jensen_shannon: float = 0.2
+    # Categorical features: largest change in any one value's share (0..1).
+    categorical_l_infinity: float = 0.1
+
+    def __post_init__(self) -> None:
+        for name in ("numeric_jensen_shannon", "categorical_l_infinity"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be in (0, 1], got {value}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 import tensorflow_data_validation as tfdv
 from tensorflow_data_validation.utils import anomalies_util
+from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import types
 from tfx.components.example_validator import executor as validator_executor
 from tfx.components.statistics_gen import executor as statistics_executor
@@ -90,27 +91,48 @@ def _load_train_statistics(statistics_uri: str):
 
 
 def _change_findings(
-    check: str, split: str, changes: list[data_checks.Change], config: GateConfig
+    check: str, split: str, anomalies: anomalies_pb2.Anomalies, config: GateConfig
 ) -> list[gate.Finding]:
-    return [
-        gate.Finding(
-            check=check,
-            split=split,
-            feature=c.feature,
-            kind=c.measure,
-            description=f"{c.description} (limit {c.threshold:g})",
-            blocking=not gate.accepted(c.feature, config),
+    """Findings for TFDV's skew or drift comparators only (schema anomalies come from
+    ExampleValidator)."""
+    findings = []
+    for feature, description in sorted(data_checks.comparator_anomalies(anomalies).items()):
+        kinds = [
+            anomalies_pb2.AnomalyInfo.Type.Name(r.type)
+            for r in anomalies.anomaly_info[feature].reason
+            if r.type in data_checks.COMPARATOR_ANOMALY_TYPES
+        ]
+        findings.append(
+            gate.Finding(
+                check=check,
+                split=split,
+                feature=feature,
+                kind=",".join(kinds),
+                description=description,
+                blocking=not gate.accepted(feature, config),
+            )
         )
-        for c in changes
-        if c.exceeded
-    ]
+    return findings
 
 
-def _measurements(check: str, split: str, changes: list[data_checks.Change]) -> list[dict]:
-    return [
-        {"check": check, "split": split, **dataclasses.asdict(c), "exceeded": c.exceeded}
-        for c in changes
-    ]
+def _measurements(check: str, split: str, anomalies: anomalies_pb2.Anomalies) -> list[dict]:
+    """Every comparator measurement, within its threshold or not, for the reports."""
+    rows = []
+    for info in anomalies.drift_skew_info:
+        measured = info.drift_measurements if check == "drift" else info.skew_measurements
+        for m in measured:
+            rows.append(
+                {
+                    "check": check,
+                    "split": split,
+                    "feature": ".".join(info.path.step),
+                    "measure": anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(m.type),
+                    "value": m.value,
+                    "threshold": m.threshold,
+                    "exceeded": m.value > m.threshold,
+                }
+            )
+    return rows
 
 
 def evaluate(
@@ -129,14 +151,18 @@ def evaluate(
         for split, stats in sorted(statistics.items()):
             if split == TRAIN_SPLIT:
                 continue
-            changes = data_checks.compare(stats, train, schema, config.skew)
-            findings += _change_findings("skew", split, changes, config)
-            measurements += _measurements("skew", split, changes)
+            skew = data_checks.compare_statistics(
+                train, schema, serving=stats, thresholds=config.skew
+            )
+            findings += _change_findings("skew", split, skew, config)
+            measurements += _measurements("skew", split, skew)
         if previous_statistics_uri:
             previous = _load_train_statistics(previous_statistics_uri)
-            changes = data_checks.compare(train, previous, schema, config.drift)
-            findings += _change_findings("drift", TRAIN_SPLIT, changes, config)
-            measurements += _measurements("drift", TRAIN_SPLIT, changes)
+            drift = data_checks.compare_statistics(
+                train, schema, previous=previous, thresholds=config.drift
+            )
+            findings += _change_findings("drift", TRAIN_SPLIT, drift, config)
+            measurements += _measurements("drift", TRAIN_SPLIT, drift)
     return gate.decide(findings, previous_statistics_uri, measurements)
 
 

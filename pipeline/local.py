@@ -148,10 +148,12 @@ def run_and_report(
             logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
             where = progress.current or "pipeline set-up"
             if _report_blocked_gate(config, where, console):
+                write_run_report(config, console=console, log_path=log_path, verbose=verbose)
                 return EXIT_BLOCKED
             console.print(f"  [red]✗[/] {where} failed: {reason}")
             console.print(f"Full log: {log_path}")
             console.print("Nothing new was pushed; the served model is unchanged.")
+            write_run_report(config, console=console, log_path=log_path, verbose=verbose)
             return EXIT_FAILED
         finally:
             logging.getLogger("absl").removeHandler(progress)
@@ -160,4 +162,27 @@ def run_and_report(
 
         summary = summarize_latest_run(config)
     print_summary(summary, console=console, seconds=time.monotonic() - started)
+    write_run_report(config, console=console, log_path=log_path, verbose=verbose)
     return EXIT_OK
+
+
+def write_run_report(
+    config: PipelineConfig, *, console: Console, log_path: Path, verbose: bool
+) -> Path | None:
+    """Write the newest run's HTML report and print its path.
+
+    The report only describes the run: any error here is logged and shown in
+    one line, and never changes the run's outcome.
+    """
+    redirect = contextlib.nullcontext() if verbose else stderr_to(log_path)
+    try:
+        with redirect:
+            from reports.html import write_report
+
+            path = write_report(config.pipeline_root, pipeline_name=config.pipeline_name)
+    except Exception as e:
+        logging.getLogger(__name__).error("Report failed:\n%s", traceback.format_exc())
+        console.print(f"  [yellow]![/] Report not written: {first_meaningful_error(e)}")
+        return None
+    console.print(f"  Report:     {path}")
+    return path

@@ -124,7 +124,7 @@ def _anomalies(anomalies_artifact) -> dict[str, dict[str, str]]:
 _EXECUTION_RESULT = "__execution_result__"
 
 
-def _gate_outcome(store: mlmd.MetadataStore, executions, outputs) -> GateOutcome | None:
+def gate_outcome(store: mlmd.MetadataStore, executions, outputs) -> GateOutcome | None:
     """The data gate's outcome: its artifact when it passed, its failure record when it blocked."""
     from tfx.utils import io_utils
 
@@ -217,7 +217,7 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
         executions=states,
         split_rows=_split_rows(statistics) if statistics else {},
         anomalies=_anomalies(anomalies) if anomalies else {},
-        gate=_gate_outcome(store, executions, outputs),
+        gate=gate_outcome(store, executions, outputs),
         metrics=metrics,
         baseline_metrics=baseline_metrics,
         failed_thresholds=_failed_thresholds(evaluation) if evaluation else [],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import os
 from pathlib import Path
 
@@ -64,3 +66,52 @@ def server_pool(tmp_path_factory):
     pool = ServerPool(tmp_path_factory)
     yield pool
     pool.stop_all()
+
+
+@dataclasses.dataclass(frozen=True)
+class TripSkew:
+    """How the tests make a skewed data span out of the taxi sample."""
+
+    fare_factor: float = 10.0
+    new_payment_type: str = "Mobile"  # a value the schema's domain does not know
+    every: int = 3  # one row in `every` gets the new payment type
+
+    def apply(self, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        """Copies of `rows` with scaled fares and, in some rows, the new payment type."""
+        from models import features as F
+
+        skewed = []
+        for i, row in enumerate(rows):
+            row = {**row, F.FARE_KEY: str(float(row[F.FARE_KEY]) * self.fare_factor)}
+            if i % self.every == 0:
+                row["payment_type"] = self.new_payment_type
+            skewed.append(row)
+        return skewed
+
+
+@pytest.fixture(scope="session")
+def trip_skew() -> TripSkew:
+    return TripSkew()
+
+
+@pytest.fixture(scope="session")
+def sample_rows(sample_csv) -> list[dict[str, str]]:
+    """The rows of the taxi sample, as csv.DictReader reads them."""
+    with sample_csv.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write `rows` (dicts with the same keys) as a CSV file with a header."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def csv_writer():
+    """`write_csv`, for tests that build data spans."""
+    return write_csv

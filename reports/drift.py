@@ -1,0 +1,111 @@
+"""Train-versus-eval skew and run-over-run drift, with TFDV's comparators.
+
+The measurements come from `pipeline.data_checks.compare_statistics`, the
+same function a validation gate uses, so the report shows the numbers and
+thresholds the pipeline itself would judge by.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+from pipeline import pipeline as P
+from pipeline.data_checks import DriftThresholds, comparator_anomalies, compare_statistics
+from reports import charts
+from reports import schema as schema_report
+from reports import statistics as statistics_report
+from reports.artifacts import Run
+from reports.section import Section
+
+TRAIN, EVAL = "train", "eval"
+
+_COMPARATOR_NAMES = {
+    anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "L-infinity distance",
+    anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "Jensen-Shannon divergence",
+    anomalies_pb2.DriftSkewInfo.Measurement.NORMALIZED_ABSOLUTE_DIFFERENCE: "normalized abs. diff.",
+}
+
+
+def measurement_table(anomalies: anomalies_pb2.Anomalies, kind: str) -> pd.DataFrame:
+    """One row per compared feature: comparator, value, threshold, and whether it is over.
+
+    `kind` is "drift" or "skew" (which measurements of `drift_skew_info` to read).
+    """
+    flagged = comparator_anomalies(anomalies)
+    rows = []
+    for info in anomalies.drift_skew_info:
+        feature = ".".join(info.path.step)
+        measured = info.drift_measurements if kind == "drift" else info.skew_measurements
+        for m in measured:
+            over = m.value > m.threshold
+            rows.append(
+                {
+                    "feature": feature,
+                    "comparator": _COMPARATOR_NAMES.get(m.type, str(m.type)),
+                    "value": m.value,
+                    "threshold": m.threshold,
+                    "result": f"{kind.upper()}" if over else "ok",
+                    "description": flagged.get(feature, "") if over else "",
+                }
+            )
+    frame = pd.DataFrame(
+        rows, columns=["feature", "comparator", "value", "threshold", "result", "description"]
+    )
+    return frame.sort_values("value", ascending=False, ignore_index=True)
+
+
+def _show(section: Section, name: str, frame: pd.DataFrame, title: str, with_charts: bool):
+    over = frame[frame["result"] != "ok"]
+    if over.empty:
+        section.note(f"No feature is over its threshold ({len(frame)} compared).", "good")
+    else:
+        listed = ", ".join(over["feature"])
+        section.note(f"Over the threshold: {listed}.", "bad")
+    section.table(name, frame)
+    if with_charts and not frame.empty:
+        rows = list(zip(frame["feature"], frame["value"], frame["threshold"], strict=True))
+        section.charts([charts.measurements(rows, title)])
+
+
+def report(
+    run: Run, *, thresholds: DriftThresholds = DriftThresholds(), with_charts: bool = True
+) -> Section:
+    """Skew of the train split against eval, and drift against the previous run's train split."""
+    section = Section("Skew and drift", "drift")
+    section.note(
+        f"Thresholds: Jensen-Shannon divergence {thresholds.numeric_jensen_shannon} for numeric "
+        f"features, L-infinity distance {thresholds.categorical_l_infinity} for categorical "
+        "ones (pipeline/data_checks.py: DriftThresholds). A value over its threshold means the "
+        "feature's distribution moved more than random sampling explains."
+    )
+    statistics = statistics_report.load(run)
+    schema = schema_report.load(run)
+    if not statistics or schema is None:
+        node, key = (P.STATISTICS_GEN, "statistics") if not statistics else (P.SCHEMA_GEN, "schema")
+        section.not_produced(run.why_missing(node, key))
+        return section
+
+    section.heading(f"Skew: {TRAIN} split against {EVAL} split")
+    if TRAIN in statistics and EVAL in statistics:
+        skew = compare_statistics(
+            statistics[TRAIN], schema, serving=statistics[EVAL], thresholds=thresholds
+        )
+        _show(section, "skew", measurement_table(skew, "skew"), "skew train/eval", with_charts)
+    else:
+        section.not_produced(f"This run has no {TRAIN} and {EVAL} splits to compare.")
+
+    section.heading("Drift: this run's train split against the previous run's")
+    if run.previous_statistics is None:
+        section.note("No earlier run with different data to compare with.")
+        return section
+    from tfx.components.statistics_gen import stats_artifact_utils
+
+    if TRAIN not in statistics:
+        section.not_produced(f"This run has no {TRAIN} split to compare.")
+        return section
+    previous = stats_artifact_utils.load_statistics(run.previous_statistics, TRAIN).proto()
+    section.note(f"Previous run: {run.previous_run_id}.")
+    drift = compare_statistics(statistics[TRAIN], schema, previous=previous, thresholds=thresholds)
+    _show(section, "drift", measurement_table(drift, "drift"), "drift vs previous run", with_charts)
+    return section

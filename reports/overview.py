@@ -1,0 +1,58 @@
+"""Which run this is, what each component did, and what was pushed."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline import pipeline as P
+from reports.artifacts import PIPELINE_STEPS, Run
+from reports.section import Section
+
+
+def steps_table(run: Run) -> pd.DataFrame:
+    """One row per component: state and duration; planned components that did not run too."""
+    names = [*PIPELINE_STEPS, *(n for n in run.steps if n not in PIPELINE_STEPS)]
+    rows = []
+    for name in names:
+        step = run.steps.get(name)
+        rows.append(
+            {
+                "component": name,
+                "state": step.state if step else "did not run",
+                "started (UTC)": f"{step.started:%Y-%m-%d %H:%M:%S}" if step else "",
+                "seconds": round(step.seconds, 1) if step else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=["component", "state", "started (UTC)", "seconds"])
+
+
+def pushed(run: Run) -> str:
+    """One sentence on what the Pusher did in this run."""
+    artifact = run.output(P.PUSHER, "pushed_model")
+    if artifact is None:
+        return run.why_missing(P.PUSHER, "pushed_model").replace("Not produced", "Nothing pushed")
+    if artifact.get_int_custom_property("pushed") != 1:
+        return "Nothing pushed: the model was not blessed."
+    version = artifact.get_string_custom_property("pushed_version")
+    destination = artifact.get_string_custom_property("pushed_destination")
+    return f"Pushed version {version} to {destination}."
+
+
+def report(run: Run) -> Section:
+    """The run's identity, its components' states and the push."""
+    section = Section(f"Run {run.run_id}", "run")
+    section.note(
+        f"Pipeline {run.pipeline_name!r} under {run.pipeline_root}, started "
+        f"{run.started:%Y-%m-%d %H:%M:%S} UTC."
+    )
+    table = steps_table(run)
+    section.table("steps", table)
+    stopped = table[~table["state"].isin(["executed", "cached"])]
+    if not stopped.empty:
+        section.note(
+            "This run did not complete every component: sections below say which parts "
+            "it did not produce.",
+            "bad",
+        )
+    section.note(pushed(run))
+    return section

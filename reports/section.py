@@ -1,0 +1,106 @@
+"""`Section`: one part of a report, shown by a notebook and by the HTML page alike.
+
+A section keeps its data (`tables`, pandas DataFrames a person or a test can
+use) and renders itself to HTML with inline CSS and charts as inline SVG
+images, so it displays in JupyterLab, a notebook viewer or a browser with no
+network.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import html
+import math
+
+import pandas as pd
+
+# Scoped to .taxi-report so a notebook's own styles are left alone.
+CSS = """
+.taxi-report { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 13px;
+  color: #1b1b1b; line-height: 1.4; }
+.taxi-report h2 { font-size: 18px; margin: 18px 0 6px; border-bottom: 1px solid #ddd; }
+.taxi-report h3 { font-size: 14px; margin: 14px 0 4px; }
+.taxi-report table { border-collapse: collapse; margin: 4px 0 10px; font-size: 12px; }
+.taxi-report th, .taxi-report td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
+.taxi-report th { background: #f4f4f4; }
+.taxi-report td:first-child, .taxi-report th:first-child { text-align: left; }
+.taxi-report .note { color: #555; margin: 4px 0; }
+.taxi-report .missing { color: #8a5a00; background: #fff6e0; padding: 6px 8px;
+  border-left: 3px solid #e0a000; margin: 6px 0; }
+.taxi-report .bad { color: #b00020; font-weight: 600; }
+.taxi-report .good { color: #1b7f3b; font-weight: 600; }
+.taxi-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.taxi-report .charts img { max-width: 100%; }
+"""
+
+
+@dataclasses.dataclass
+class Section:
+    """A titled report section: data in `tables`, and HTML from `_repr_html_`."""
+
+    title: str
+    anchor: str
+    tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
+    missing: list[str] = dataclasses.field(default_factory=list)
+    _parts: list[str] = dataclasses.field(default_factory=list, repr=False)
+
+    def heading(self, text: str) -> None:
+        """A sub-heading."""
+        self._parts.append(f"<h3>{html.escape(text)}</h3>")
+
+    def note(self, text: str, css_class: str = "note") -> None:
+        """A line of plain text (escaped)."""
+        self._parts.append(f'<p class="{css_class}">{html.escape(text)}</p>')
+
+    def not_produced(self, reason: str) -> None:
+        """Say that part of the run is missing, instead of showing it."""
+        self.missing.append(reason)
+        self._parts.append(f'<p class="missing">{html.escape(reason)}</p>')
+
+    def table(self, name: str, frame: pd.DataFrame, *, index: bool = False) -> None:
+        """Keep `frame` as `tables[name]` and show it."""
+        self.tables[name] = frame
+        # Integers too (row counts): one number format across every table.
+        numeric = {
+            column: format_number
+            for column in frame.columns
+            if pd.api.types.is_numeric_dtype(frame[column])
+            and not pd.api.types.is_bool_dtype(frame[column])
+        }
+        self._parts.append(
+            frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=numeric)
+        )
+
+    def charts(self, svgs: list[str]) -> None:
+        """Show SVG charts side by side, each as an inline data: image."""
+        images = "".join(
+            f'<img alt="chart" src="data:image/svg+xml;base64,'
+            f'{base64.b64encode(svg.encode()).decode()}">'
+            for svg in svgs
+        )
+        self._parts.append(f'<div class="charts">{images}</div>')
+
+    def body_html(self) -> str:
+        """The section as an HTML fragment, without the stylesheet."""
+        title = f'<h2 id="{self.anchor}">{html.escape(self.title)}</h2>'
+        return f'<section class="taxi-report">{title}{"".join(self._parts)}</section>'
+
+    def _repr_html_(self) -> str:
+        return f"<style>{CSS}</style>{self.body_html()}"
+
+    def __repr__(self) -> str:
+        missing = f", missing={self.missing!r}" if self.missing else ""
+        return f"Section({self.title!r}, tables={list(self.tables)!r}{missing})"
+
+
+def format_number(value: float) -> str:
+    """Whole numbers with thousands separators, others with up to 4 significant digits."""
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value)
+    if not math.isfinite(value):
+        return "" if math.isnan(value) else str(value)
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:,.4g}" if abs(value) >= 1e-3 else f"{value:.3g}"

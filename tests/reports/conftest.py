@@ -1,0 +1,149 @@
+"""Runs and a browser for the report tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+# Kept after the run for a person to look at (git-ignored).
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+DRIFT_ROWS = 3000
+# Headless, no background traffic of the browser's own (updates, sync, safe browsing).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+
+
+@pytest.fixture(scope="session")
+def report_run(pipeline_run):
+    """The newest run of the suite's pipeline, opened through ML Metadata."""
+    from reports.artifacts import open_run
+
+    return open_run(pipeline_run.pipeline_root, pipeline_name=pipeline_run.pipeline_name)
+
+
+def _data_only_run(config) -> None:
+    """The project pipeline, stopped after its data components (as a validation gate would)."""
+    from tfx import v1 as tfx
+    from tfx.orchestration.pipeline import RunOptions
+
+    from pipeline import pipeline as P
+    from pipeline.pipeline import create_pipeline
+
+    # As in pipeline.local.run_pipeline: Beam must not parse pytest's flags.
+    argv = sys.argv
+    sys.argv = argv[:1]
+    try:
+        tfx.orchestration.LocalDagRunner().run(
+            create_pipeline(config), run_options=RunOptions(to_nodes=[P.EXAMPLE_VALIDATOR])
+        )
+    finally:
+        sys.argv = argv
+
+
+@dataclasses.dataclass(frozen=True)
+class DriftRuns:
+    config: object  # PipelineConfig of the skewed run
+    first_run_id: str
+    skewed_run_id: str
+
+
+@pytest.fixture(scope="session")
+def drift_runs(tmp_path_factory, sample_rows, trip_skew, csv_writer) -> DriftRuns:
+    """Two data-only runs in one metadata store: a sample span, then a skewed copy of it."""
+    from pipeline import PipelineConfig
+    from pipeline.runtime import code_fingerprint, packaged_schema, stage_schema
+    from reports.artifacts import open_run
+
+    root = tmp_path_factory.mktemp("drift")
+    rows = sample_rows[:DRIFT_ROWS]
+    run_ids = []
+    for name, span in (("span-1", rows), ("span-2", trip_skew.apply(rows))):
+        csv_writer(root / name / "trips.csv", span)
+        config = PipelineConfig(
+            pipeline_name="taxi-drift",
+            pipeline_root=str(root / "pipeline"),
+            data_root=str(root / name),
+            schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
+            serving_dir=str(root / "serving"),
+            metadata_path=str(root / "pipeline" / "metadata.sqlite"),
+            code_fingerprint=code_fingerprint(),
+        )
+        _data_only_run(config)
+        run_ids.append(open_run(config.pipeline_root).run_id)
+    return DriftRuns(config=config, first_run_id=run_ids[0], skewed_run_id=run_ids[1])
+
+
+@dataclasses.dataclass
+class OfflinePage:
+    """A Chromium page that may load file:// URLs only; every other request is recorded."""
+
+    page: object
+    blocked: list[str]
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.as_uri(), wait_until="load")
+
+
+@pytest.fixture
+def offline_page():
+    """Headless Debian Chromium with networking off: a fresh profile, no DNS, no requests."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+
+    def route(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        context = p.chromium.launch_persistent_context(
+            profile,
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 900},
+            service_workers="block",
+        )
+        context.route("**/*", route)
+        page = context.new_page()
+        # Requests the router may not see (e.g. preconnects) show up here.
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(("file://", "data:")) else blocked.append(r.url),
+        )
+        try:
+            yield OfflinePage(page, blocked)
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """`test-artifacts/` in the project: screenshots a person can open after the run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shutil.rmtree(ARTIFACTS / "reports", ignore_errors=True)
+    (ARTIFACTS / "reports").mkdir()
+    return ARTIFACTS / "reports"
