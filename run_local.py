@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline import beam
+
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUTS = PROJECT_DIR / "outputs"
 
@@ -65,23 +67,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--seed", type=int, default=0, help="training random seed (default: %(default)s)"
     )
     p.add_argument(
-        "--direct-running-mode",
-        choices=["in_memory", "multi_threading", "multi_processing"],
-        default="in_memory",
-        help="Beam DirectRunner mode (default: %(default)s)",
-    )
-    p.add_argument(
-        "--direct-num-workers",
-        type=int,
-        default=1,
-        help="Beam DirectRunner workers; 0 means one per CPU (default: %(default)s)",
-    )
-    p.add_argument(
-        "--beam-arg",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="extra Beam pipeline option, repeatable, e.g. --beam-arg=--direct_num_workers=2",
+        "--orchestrator",
+        choices=["local", "beam"],
+        default="local",
+        help="what runs the DAG: TFX's LocalDagRunner, or its BeamDagRunner on Beam's "
+        "local runner (default: %(default)s)",
     )
     p.add_argument(
         "--no-cache",
@@ -91,18 +81,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--verbose", action="store_true", help="show TensorFlow, Beam and absl logs in the terminal"
     )
+    beam.add_beam_arguments(p)
     args = p.parse_args(argv)
     if args.train_steps < 1:
         p.error("--train-steps must be at least 1")
     return args
-
-
-def _beam_args(args: argparse.Namespace) -> tuple[str, ...]:
-    return (
-        f"--direct_running_mode={args.direct_running_mode}",
-        f"--direct_num_workers={args.direct_num_workers}",
-        *args.beam_arg,
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]Input error:[/] {e}")
         console.print("Nothing was trained or pushed.")
         return EXIT_BAD_INPUT
+    try:
+        settings = beam.settings_from_args(args)
+        beam_args = beam.beam_args(settings, rows=data.rows, cpus=os.cpu_count())
+        if settings.job_endpoint:
+            beam.check_endpoint(settings.job_endpoint)
+    except beam.BeamArgsError as e:
+        console.print(f"[bold red]Beam runner error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
 
     pipeline_root = args.pipeline_root.resolve()
     config = PipelineConfig(
@@ -138,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         model_name=args.model_name,
         train_steps=args.train_steps,
         seed=args.seed,
-        beam_args=_beam_args(args),
+        beam_args=beam_args,
         enable_cache=not args.no_cache,
         code_fingerprint=runtime.code_fingerprint(),
     )
@@ -148,7 +140,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from pipeline.local import run_and_report
 
-    return run_and_report(config, console=console, log_path=log_path, verbose=args.verbose)
+    return run_and_report(
+        config,
+        console=console,
+        log_path=log_path,
+        verbose=args.verbose,
+        orchestrator=args.orchestrator,
+    )
 
 
 if __name__ == "__main__":
