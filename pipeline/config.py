@@ -13,6 +13,12 @@ import dataclasses
 DEFAULT_SPLITS = (("train", 7), ("validation", 1), ("eval", 2))
 
 # Small data runs fastest in one process; see benchmarks/ for larger data.
+# How the Evaluator's baseline is found. "other-than-candidate" is
+# pipeline/baseline.py, so an unchanged rerun is fully cached; "latest-blessed"
+# is TFX's LatestBlessedModelStrategy, the only kind Kubeflow V2 compiles
+# (an unchanged rerun then evaluates the model against itself).
+BASELINE_RESOLVERS = ("other-than-candidate", "latest-blessed")
+
 DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
 
 
@@ -40,7 +46,9 @@ class PipelineConfig:
     data_root: str
     schema_path: str
     serving_dir: str
-    metadata_path: str
+    # ML Metadata in SQLite; None where the orchestrator keeps ML Metadata itself
+    # (Kubeflow, Vertex AI), whose workers could not reach a local file anyway.
+    metadata_path: str | None
     model_name: str = "taxi"
     train_steps: int = 2000
     seed: int = 0
@@ -51,10 +59,16 @@ class PipelineConfig:
     # Fingerprint of the code Transform and Trainer import by name: the TFX
     # cache cannot see source edits otherwise, and would reuse stale outputs.
     code_fingerprint: str = ""
+    baseline_resolver: str = "other-than-candidate"
 
     def __post_init__(self) -> None:
         if self.train_steps < 1:
             raise ValueError(f"train_steps must be at least 1, got {self.train_steps}")
+        if self.baseline_resolver not in BASELINE_RESOLVERS:
+            raise ValueError(
+                f"baseline_resolver must be one of {BASELINE_RESOLVERS}, "
+                f"got {self.baseline_resolver!r}"
+            )
         names = [name for name, _ in self.splits]
         for required in ("train", "validation", "eval"):
             if required not in names:

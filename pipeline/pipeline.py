@@ -48,6 +48,19 @@ def _example_gen(config: PipelineConfig):
     ).with_id(EXAMPLE_GEN)
 
 
+def _baseline_resolver(config: PipelineConfig, candidate):
+    channels = {
+        baseline.MODEL_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        baseline.BLESSING_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    }
+    if config.baseline_resolver == "latest-blessed":
+        strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+    else:
+        strategy = BaselineModelStrategy
+        channels[baseline.CANDIDATE_KEY] = candidate
+    return tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(BASELINE_RESOLVER)
+
+
 def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     """The DAG: ingest, validate, transform, train, evaluate, push."""
     example_gen = _example_gen(config)
@@ -81,14 +94,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         custom_config={**code_config, "seed": config.seed},
     ).with_id(TRAINER)
 
-    baseline_resolver = tfx.dsl.Resolver(
-        strategy_class=BaselineModelStrategy,
-        **{
-            baseline.MODEL_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            baseline.BLESSING_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-            baseline.CANDIDATE_KEY: trainer.outputs["model"],
-        },
-    ).with_id(BASELINE_RESOLVER)
+    baseline_resolver = _baseline_resolver(config, trainer.outputs["model"])
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
@@ -120,8 +126,10 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             pusher,
         ],
         enable_cache=config.enable_cache,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.metadata_path
+        metadata_connection_config=(
+            tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+            if config.metadata_path
+            else None
         ),
         beam_pipeline_args=list(config.beam_args),
     )
