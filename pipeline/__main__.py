@@ -13,6 +13,7 @@ import sys
 
 COMMANDS = (
     "pipeline.compile",  # compile kubeflow-v2 | airflow
+    "pipeline.packaging",  # package sagemaker
 )
 
 
