@@ -37,6 +37,12 @@ _BEAM_RUNNER_CLASS = {
 # StatisticsGen use every core. A rule of thumb, documented in docs/scaling.md.
 DIRECT_IN_MEMORY_MAX_ROWS = 100_000
 
+# Beam 2.60's PortableRunner puts --job_server_timeout (default 60 s) on the
+# job's state stream too, so any Beam job in a component that runs longer
+# fails with DEADLINE_EXCEEDED (seen here: Transform on a loaded machine). A day
+# bounds only a hung connection; run_local.py checks the endpoint first.
+PORTABLE_JOB_TIMEOUT_S = 86_400
+
 
 class BeamArgsError(ValueError):
     """The Beam flags cannot work together; the message says what to change."""
@@ -169,6 +175,8 @@ def _portable_args(s: BeamSettings, given: set[str]) -> list[str]:
             f"service){jar_hint}. Without one, Beam would download a job-server jar at run "
             "time, which fails offline and pins an unreviewed binary."
         )
+    if "job_server_timeout" not in given:
+        args.append(f"--job_server_timeout={PORTABLE_JOB_TIMEOUT_S}")
     return args + _environment_args(s, given)
 
 

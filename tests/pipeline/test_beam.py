@@ -53,6 +53,7 @@ def test_flink_with_a_job_endpoint_and_the_worker_image():
     assert beam_args(settings) == (
         "--runner=FlinkRunner",
         "--job_endpoint=flink-js:8099",
+        "--job_server_timeout=86400",
         "--environment_type=DOCKER",
         "--environment_config=registry/taxi-tfx-worker:1",
         "--parallelism=4",
@@ -66,21 +67,23 @@ def test_spark_with_a_local_job_server_jar_and_a_worker_pool(tmp_path):
     assert beam_args(settings) == (
         "--runner=SparkRunner",
         f"--spark_job_server_jar={jar}",
+        "--job_server_timeout=86400",
         "--environment_type=EXTERNAL",
         "--environment_config=localhost:50000",
     )
 
 
-def test_portable_keeps_an_environment_given_with_beam_arg():
+def test_portable_keeps_an_environment_and_timeout_given_with_beam_arg():
     settings = BeamSettings(
         runner="portable",
         job_endpoint="localhost:8099",
-        extra=("--environment_type=LOOPBACK",),
+        extra=("--environment_type=LOOPBACK", "--job_server_timeout=600"),
     )
     assert beam_args(settings) == (
         "--runner=PortableRunner",
         "--job_endpoint=localhost:8099",
         "--environment_type=LOOPBACK",
+        "--job_server_timeout=600",
     )
 
 
