@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline import beam
+
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTPUTS = PROJECT_DIR / "outputs"
 
@@ -66,23 +68,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--seed", type=int, default=0, help="training random seed (default: %(default)s)"
     )
     p.add_argument(
-        "--direct-running-mode",
-        choices=["in_memory", "multi_threading", "multi_processing"],
-        default="in_memory",
-        help="Beam DirectRunner mode (default: %(default)s)",
-    )
-    p.add_argument(
-        "--direct-num-workers",
-        type=int,
-        default=1,
-        help="Beam DirectRunner workers; 0 means one per CPU (default: %(default)s)",
-    )
-    p.add_argument(
-        "--beam-arg",
-        action="append",
-        default=[],
-        metavar="ARG",
-        help="extra Beam pipeline option, repeatable, e.g. --beam-arg=--direct_num_workers=2",
+        "--orchestrator",
+        choices=["local", "beam"],
+        default="local",
+        help="what runs the DAG: TFX's LocalDagRunner, or its BeamDagRunner on Beam's "
+        "local runner (default: %(default)s)",
     )
     p.add_argument(
         "--allow-anomalies",
@@ -106,18 +96,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="only rewrite the HTML report of the newest run in --pipeline-root and print its path",
     )
+    beam.add_beam_arguments(p)
     args = p.parse_args(argv)
     if args.train_steps < 1:
         p.error("--train-steps must be at least 1")
     return args
-
-
-def _beam_args(args: argparse.Namespace) -> tuple[str, ...]:
-    return (
-        f"--direct_running_mode={args.direct_running_mode}",
-        f"--direct_num_workers={args.direct_num_workers}",
-        *args.beam_arg,
-    )
 
 
 def _allowed(features: str) -> tuple[str, ...]:
@@ -154,17 +137,26 @@ def main(argv: list[str] | None = None) -> int:
         console.print(f"[bold red]Input error:[/] {e}")
         console.print("Nothing was trained or pushed.")
         return EXIT_BAD_INPUT
+    try:
+        settings = beam.settings_from_args(args)
+        beam_args = beam.beam_args(settings, rows=data.rows, cpus=os.cpu_count())
+        if settings.job_endpoint:
+            beam.check_endpoint(settings.job_endpoint)
+    except beam.BeamArgsError as e:
+        console.print(f"[bold red]Beam runner error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
 
     pipeline_root = args.pipeline_root.resolve()
     try:
         with runtime.exclusive_root(pipeline_root):
-            return _run(args, console, data_root, schema_path, pipeline_root, data)
+            return _run(args, console, data_root, schema_path, pipeline_root, data, beam_args)
     except runtime.RootBusy as e:
         console.print(f"[bold red]Busy:[/] {e}")
         return EXIT_BUSY
 
 
-def _run(args, console, data_root, schema_path, pipeline_root, data) -> int:
+def _run(args, console, data_root, schema_path, pipeline_root, data, beam_args) -> int:
     from pipeline import PipelineConfig, runtime
     from pipeline.config import GateConfig
 
@@ -178,7 +170,7 @@ def _run(args, console, data_root, schema_path, pipeline_root, data) -> int:
         model_name=args.model_name,
         train_steps=args.train_steps,
         seed=args.seed,
-        beam_args=_beam_args(args),
+        beam_args=beam_args,
         enable_cache=not args.no_cache,
         gate=GateConfig(allow=_allowed(args.allow_anomalies)),
         code_fingerprint=runtime.code_fingerprint(),
@@ -189,7 +181,13 @@ def _run(args, console, data_root, schema_path, pipeline_root, data) -> int:
 
     from pipeline.local import run_and_report
 
-    return run_and_report(config, console=console, log_path=log_path, verbose=args.verbose)
+    return run_and_report(
+        config,
+        console=console,
+        log_path=log_path,
+        verbose=args.verbose,
+        orchestrator=args.orchestrator,
+    )
 
 
 if __name__ == "__main__":

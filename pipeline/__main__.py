@@ -14,6 +14,8 @@ import sys
 COMMANDS = (
     "pipeline.versions_cmd",  # versions | rollback
     "pipeline.schema_cmd",  # schema update
+    "pipeline.compile",  # compile kubeflow-v2 | airflow
+    "pipeline.packaging",  # package sagemaker
 )
 
 

@@ -82,7 +82,9 @@ class PipelineConfig:
     data_root: str
     schema_path: str
     serving_dir: str
-    metadata_path: str
+    # ML Metadata in SQLite; None where the orchestrator keeps ML Metadata itself
+    # (Kubeflow, Vertex AI), whose workers could not reach a local file anyway.
+    metadata_path: str | None
     model_name: str = "taxi"
     train_steps: int = 2000
     seed: int = 0
@@ -94,6 +96,13 @@ class PipelineConfig:
     # Fingerprint of the code Transform and Trainer import by name: the TFX
     # cache cannot see source edits otherwise, and would reuse stale outputs.
     code_fingerprint: str = ""
+    # Only TFX's built-in resolver strategies, the only kind Kubeflow V2
+    # compiles: the baseline is LatestBlessedModelStrategy's and the gate's
+    # drift reference LatestArtifactStrategy's. The project's own strategies
+    # (pipeline/baseline.py, gate_component.py) skip the current run's own
+    # artifacts, so an unchanged local rerun is fully cached; with the
+    # built-in ones it evaluates the model against itself.
+    builtin_resolvers: bool = False
 
     def __post_init__(self) -> None:
         if self.train_steps < 1:

@@ -54,7 +54,8 @@ STATISTICS_URI_PROPERTY = "statistics_uri"
 class DataValidation(types.Artifact):
     """The data gate's outcome for one set of statistics (`gate.json`)."""
 
-    TYPE_NAME = "DataValidation"
+    # "<namespace>.<Name>": the form Kubeflow V2 requires of custom artifact types.
+    TYPE_NAME = "taxi.DataValidation"
 
 
 def config_to_json(config: GateConfig) -> str:

@@ -50,6 +50,30 @@ def _example_gen(config: PipelineConfig):
     ).with_id(EXAMPLE_GEN)
 
 
+def _baseline_resolver(config: PipelineConfig, candidate):
+    channels = {
+        baseline.MODEL_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        baseline.BLESSING_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    }
+    if config.builtin_resolvers:
+        strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+    else:
+        strategy = BaselineModelStrategy
+        channels[baseline.CANDIDATE_KEY] = candidate
+    return tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(BASELINE_RESOLVER)
+
+
+def _accepted_data_resolver(config: PipelineConfig, candidate):
+    """The last data the gate passed, for drift (only passed gates publish a result)."""
+    channels = {gate_component.PREVIOUS_KEY: tfx.dsl.Channel(type=gate_component.DataValidation)}
+    if config.builtin_resolvers:
+        strategy = tfx.dsl.experimental.LatestArtifactStrategy
+    else:
+        strategy = gate_component.PreviousAcceptedStrategy
+        channels[gate_component.CANDIDATE_KEY] = candidate
+    return tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(ACCEPTED_DATA_RESOLVER)
+
+
 def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     """The DAG: ingest, validate, gate on the data, transform, train, evaluate, push."""
     example_gen = _example_gen(config)
@@ -62,13 +86,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         schema=schema_gen.outputs["schema"],
     ).with_id(EXAMPLE_VALIDATOR)
 
-    accepted_data = tfx.dsl.Resolver(
-        strategy_class=gate_component.PreviousAcceptedStrategy,
-        **{
-            gate_component.PREVIOUS_KEY: tfx.dsl.Channel(type=gate_component.DataValidation),
-            gate_component.CANDIDATE_KEY: statistics_gen.outputs["statistics"],
-        },
-    ).with_id(ACCEPTED_DATA_RESOLVER)
+    accepted_data = _accepted_data_resolver(config, statistics_gen.outputs["statistics"])
     data_gate = gate_component.DataGate(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
@@ -101,14 +119,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         custom_config={**code_config, "seed": config.seed},
     ).with_id(TRAINER)
 
-    baseline_resolver = tfx.dsl.Resolver(
-        strategy_class=BaselineModelStrategy,
-        **{
-            baseline.MODEL_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            baseline.BLESSING_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-            baseline.CANDIDATE_KEY: trainer.outputs["model"],
-        },
-    ).with_id(BASELINE_RESOLVER)
+    baseline_resolver = _baseline_resolver(config, trainer.outputs["model"])
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
@@ -142,8 +153,10 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
             pusher,
         ],
         enable_cache=config.enable_cache,
-        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            config.metadata_path
+        metadata_connection_config=(
+            tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+            if config.metadata_path
+            else None
         ),
         beam_pipeline_args=list(config.beam_args),
     )

@@ -1,8 +1,8 @@
 """One line per component as the local runner goes through the DAG.
 
-TFX's LocalDagRunner has no callback API; it logs fixed messages through
-absl when a node starts, when a cached execution is reused and when a node
-finishes. This handler matches those message templates (not their rendered
+TFX's LocalDagRunner and BeamDagRunner have no callback API; they log fixed
+messages through absl when a node starts, when a cached execution is reused
+and when a node finishes. This handler matches those message templates (not their rendered
 text) and reports each component once, with its duration.
 """
 
@@ -13,8 +13,9 @@ import logging
 import time
 from collections.abc import Callable
 
-_RUNNING = "Component %s is running."
-_FINISHED = "Component %s is finished."
+# LocalDagRunner's templates, then BeamDagRunner's.
+_RUNNING = ("Component %s is running.", "node %s is running.")
+_FINISHED = ("Component %s is finished.", "node %s is finished.")
 _CACHED = "A cached execution %d is used."
 
 
@@ -44,12 +45,12 @@ class ComponentProgress(logging.Handler):
         self.finished: list[ComponentEvent] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == _RUNNING:
+        if record.msg in _RUNNING:
             self.current, self._started, self._cached = record.args[0], self._clock(), False
             self._on_start(self.current)
         elif record.msg == _CACHED:
             self._cached = True
-        elif record.msg == _FINISHED and self.current is not None:
+        elif record.msg in _FINISHED and self.current is not None:
             event = ComponentEvent(
                 name=self.current,
                 status="cached" if self._cached else "executed",

@@ -131,3 +131,22 @@ def test_a_failing_component_is_named_with_its_error(tmp_path, served):
     assert "Full log: " in result.stdout
     assert result.stderr == "", "framework noise goes to the log file"
     assert _snapshot(served) == before
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--beam-runner", "flink"], "--beam-runner flink needs --job-endpoint HOST:PORT"),
+        (["--beam-runner", "dask"], "The dask runner is refused"),
+        (["--beam-runner", "dataflow"], "missing: --project, --region, --temp-location"),
+    ],
+    ids=["flink-without-job-service", "dask", "dataflow-without-project"],
+)
+def test_unusable_beam_runner_settings_stop_before_anything_runs(tmp_path, served, flags, message):
+    result = run_cli(
+        "--pipeline-root", str(tmp_path / "root"), "--serving-dir", str(served), *flags
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in " ".join(result.stdout.split())
+    assert "Nothing was trained or pushed." in result.stdout
+    assert not (tmp_path / "root" / "metadata.sqlite").exists()

@@ -54,3 +54,11 @@ def test_attached_to_the_absl_logger_it_sees_runner_messages():
         logger.removeHandler(handler)
         logger.setLevel(level)
     assert [e.name for e in finished] == ["Pusher"]
+
+
+def test_beam_dag_runner_messages_are_recognised_too():
+    finished = []
+    handler = ComponentProgress(lambda _: None, finished.append)
+    handler.emit(_record("node %s is running.", "StatisticsGen"))
+    handler.emit(_record("node %s is finished.", "StatisticsGen"))
+    assert [e.name for e in finished] == ["StatisticsGen"]
