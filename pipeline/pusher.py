@@ -84,7 +84,13 @@ def push_atomically(
     staging = os.path.join(base_directory, f".staging-{version}-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        shutil.copytree(model_path, staging)
+        try:
+            shutil.copytree(model_path, staging)
+        except shutil.Error as e:
+            # copytree gathers one (source, destination, reason) per failed file.
+            reasons = e.args[0] if e.args and isinstance(e.args[0], list) else []
+            reason = reasons[0][2] if reasons else str(e)
+            raise OSError(f"cannot write {base_directory}: {reason}") from None
         if prepare is not None:
             prepare(staging)
         os.rename(staging, final)

@@ -92,3 +92,17 @@ def _dead_pid() -> int:
     child = subprocess.Popen(["true"])
     child.wait()
     return child.pid
+
+
+def test_a_copy_error_names_the_target_and_the_reason(model_dir, tmp_path, monkeypatch):
+    import errno
+    import shutil
+
+    def full_disk(src, dst, *args, **kwargs):
+        raise shutil.Error([(src, dst, str(OSError(errno.ENOSPC, "No space left on device")))])
+
+    monkeypatch.setattr(shutil, "copytree", full_disk)
+    base = tmp_path / "taxi"
+    with pytest.raises(OSError, match=rf"cannot write {base}: .*No space left on device"):
+        push_atomically(str(model_dir), str(base), "1700000000")
+    assert os.listdir(base) == []
