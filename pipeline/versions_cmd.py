@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-PROJECT_OUTPUTS = Path(__file__).resolve().parent.parent / "outputs"
+from run_local import DEFAULT_OUTPUTS
+
 METRICS = (("auc", "AUC"), ("binary_accuracy", "accuracy"))
 
 
@@ -13,13 +14,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pipeline-root",
         type=Path,
-        default=PROJECT_OUTPUTS / "pipeline",
+        default=DEFAULT_OUTPUTS / "pipeline",
         help="the run_local.py pipeline root holding metadata.sqlite (default: %(default)s)",
     )
     p.add_argument(
         "--serving-dir",
         type=Path,
-        default=PROJECT_OUTPUTS / "serving",
+        default=DEFAULT_OUTPUTS / "serving",
         help="the folder models are pushed to (default: %(default)s)",
     )
     p.add_argument("--model-name", default="taxi", help="served model name (default: %(default)s)")

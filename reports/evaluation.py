@@ -8,23 +8,14 @@ import pandas as pd
 
 from models import features as F
 from pipeline import pipeline as P
+from pipeline.summary import SUMMARY_METRICS
 from reports import charts
 from reports.artifacts import Run
 from reports.section import Section
 
 OVERALL = "Overall"
 # Metrics shown first, in this order; any other scalar metric follows.
-MAIN_METRICS = (
-    "example_count",
-    "auc",
-    "auc_precision_recall",
-    "binary_accuracy",
-    "precision",
-    "recall",
-    "calibration",
-    "mean_label",
-    "mean_prediction",
-)
+MAIN_METRICS = (*SUMMARY_METRICS, "mean_label", "mean_prediction")
 SLICE_CHART_METRIC = "auc"
 SLICE_CHART_LIMIT = 15  # bars per slicing feature: the slices with most examples
 # AUC is undefined on a slice holding one class (TFMA reports 0): tiny slices are left out.
