@@ -185,6 +185,10 @@ def run_cli(stage: Stage, data_root: Path, *extra: str, **kwargs) -> subprocess.
     )
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Background:
     """run_local.py in the background, its output in a file we can watch."""
 
@@ -197,6 +201,9 @@ class Background:
                 stderr=subprocess.STDOUT,
                 cwd=PROJECT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # As from a terminal: a shell's background job (how CI may start
+                # the suite) inherits SIGINT ignored, and then Ctrl-C would be too.
+                preexec_fn=_default_sigint,
             )
 
     def text(self) -> str:
@@ -215,7 +222,13 @@ class Background:
 
     def signal(self, signum: int) -> int:
         self.popen.send_signal(signum)
-        return self.popen.wait(timeout=120)
+        try:
+            return self.popen.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            # Never leave a run holding the root for the cases after this one.
+            self.popen.kill()
+            self.popen.wait()
+            pytest.fail(f"the run ignored signal {signum}:\n{self.text()}")
 
 
 def latest_run(stage: Stage) -> RunSummary:
