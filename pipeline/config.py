@@ -71,6 +71,10 @@ class GateConfig:
     block_new_columns: bool = False
     drift: DriftThresholds = DriftThresholds()
     skew: DriftThresholds = DriftThresholds()
+    # Below this many rows on either side, skew and drift are not measured:
+    # on a 30-row split of the taxi sample, random sampling alone reaches an
+    # L-infinity of 0.12 and a JSD of 0.22, over the thresholds.
+    min_rows_to_compare: int = 1000
 
 
 @dataclasses.dataclass(frozen=True)

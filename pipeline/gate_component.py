@@ -69,6 +69,7 @@ def config_from_json(text: str) -> GateConfig:
         block_new_columns=data["block_new_columns"],
         drift=DriftThresholds(**data["drift"]),
         skew=DriftThresholds(**data["skew"]),
+        min_rows_to_compare=data["min_rows_to_compare"],
     )
 
 
@@ -136,6 +137,27 @@ def _measurements(check: str, split: str, anomalies: anomalies_pb2.Anomalies) ->
     return rows
 
 
+def _rows(stats) -> int:
+    return sum(d.num_examples for d in stats.datasets)
+
+
+def _too_few_rows(check: str, split: str, rows: int, config: GateConfig) -> list[gate.Finding]:
+    """A note, not a block: too few rows to tell a real change from sampling noise."""
+    if rows >= config.min_rows_to_compare:
+        return []
+    return [
+        gate.Finding(
+            check=check,
+            split=split,
+            feature="",
+            kind="TOO_FEW_ROWS",
+            description=f"Not measured: {rows} rows, fewer than the "
+            f"{config.min_rows_to_compare} a comparison needs to rise above sampling noise.",
+            blocking=False,
+        )
+    ]
+
+
 def evaluate(
     statistics: dict[str, Any],
     anomalies: dict[str, Any],
@@ -148,17 +170,24 @@ def evaluate(
     findings += gate.empty_split_findings(statistics, config)
     measurements = []
     train = statistics.get(TRAIN_SPLIT)
-    if train is not None and not findings_block_splits(findings):
-        for split, stats in sorted(statistics.items()):
-            if split == TRAIN_SPLIT:
-                continue
-            skew = data_checks.compare_statistics(
-                train, schema, serving=stats, thresholds=config.skew
-            )
-            findings += _change_findings("skew", split, skew, config)
-            measurements += _measurements("skew", split, skew)
-        if previous_statistics_uri:
-            previous = _load_train_statistics(previous_statistics_uri)
+    if train is None or findings_block_splits(findings):
+        return gate.decide(findings, previous_statistics_uri, measurements)
+    for split, stats in sorted(statistics.items()):
+        if split == TRAIN_SPLIT:
+            continue
+        too_few = _too_few_rows("skew", split, min(_rows(train), _rows(stats)), config)
+        if too_few:
+            findings += too_few
+            continue
+        skew = data_checks.compare_statistics(train, schema, serving=stats, thresholds=config.skew)
+        findings += _change_findings("skew", split, skew, config)
+        measurements += _measurements("skew", split, skew)
+    if previous_statistics_uri:
+        previous = _load_train_statistics(previous_statistics_uri)
+        too_few = _too_few_rows("drift", TRAIN_SPLIT, min(_rows(train), _rows(previous)), config)
+        if too_few:
+            findings += too_few
+        else:
             drift = data_checks.compare_statistics(
                 train, schema, previous=previous, thresholds=config.drift
             )

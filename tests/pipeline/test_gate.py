@@ -86,3 +86,14 @@ def test_outcome_and_config_survive_their_json_round_trip():
         measurements=[{"feature": "fare", "value": 0.1}],
     )
     assert gate.GateOutcome.from_json(outcome.to_json()) == outcome
+
+
+def test_splits_too_small_to_compare_are_noted_not_blocked():
+    statistics = {"train": _stats(700), "validation": _stats(100), "eval": _stats(200)}
+    outcome = gate_component.evaluate(statistics, {}, None, "", GateConfig())
+    assert outcome.passed and outcome.measurements == ()
+    assert [(f.split, f.kind, f.blocking) for f in outcome.findings] == [
+        ("eval", "TOO_FEW_ROWS", False),
+        ("validation", "TOO_FEW_ROWS", False),
+    ]
+    assert "fewer than the 1000" in outcome.findings[0].description
