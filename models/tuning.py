@@ -102,14 +102,51 @@ def read_hparams(model_dir: str) -> dict | None:
         return json.loads(f.read())
 
 
-def _build(hp) -> object:
+def _tuner_class():
+    """A KerasTuner tuner that trains tf_keras (Keras 2) models.
+
+    KerasTuner's Keras tuners (RandomSearch, Hyperband) check that a trial's
+    model is a Keras 3 model, which the project's tf_keras network is not;
+    a `BaseTuner` with its own `run_trial` (KerasTuner's way to tune a custom
+    training loop) searches the same oracle without that check. Summaries go
+    to the log, not to the terminal where the runner prints its progress.
+    """
+    import keras_tuner as kt
+    import tf_keras as keras
+    from absl import logging
+
     from models.model import build_model
 
-    return build_model(hparams_from_values(hp.values))
+    class KerasTwoSearch(kt.engine.base_tuner.BaseTuner):
+        def run_trial(
+            self, trial, *, x, validation_data, steps_per_epoch, epochs, callbacks, verbose=0
+        ):
+            keras.backend.clear_session()
+            model = build_model(hparams_from_values(trial.hyperparameters.values))
+            history = model.fit(
+                x,
+                validation_data=validation_data,
+                steps_per_epoch=steps_per_epoch,
+                epochs=epochs,
+                callbacks=list(callbacks),
+                verbose=verbose,
+            )
+            best = max(history.history[OBJECTIVE])
+            logging.info("Trial %s: best %s %.4f", trial.trial_id, OBJECTIVE, best)
+            return {OBJECTIVE: best}
+
+        def search_space_summary(self, extended=False):
+            logging.info("Search space: %s", self.oracle.get_space().get_config())
+
+        def results_summary(self, num_trials=10):
+            for t in self.oracle.get_best_trials(num_trials):
+                logging.info("Trial %s score %s: %s", t.trial_id, t.score, t.hyperparameters.values)
+
+    return KerasTwoSearch
 
 
 def tuner_fn(fn_args):
-    """The TFX Tuner's entry point: a RandomSearch over `search_space()`.
+    """The TFX Tuner's entry point: a random search over `search_space()`.
 
     The budget (`max_trials`) and seed come from the component's custom_config;
     each trial trains `fn_args.train_steps` steps on `train` and is scored by
@@ -120,11 +157,13 @@ def tuner_fn(fn_args):
     import tf_keras as keras
     from tfx.components.tuner.component import TunerFnResult
 
+    from models.model import skip_autograph_for_tf_keras
     from models.trainer import PATIENCE_EPOCHS, STEPS_PER_EPOCH, _dataset
 
     custom_config = fn_args.custom_config or {}
     seed = int(custom_config.get("seed", 0))
     keras.utils.set_random_seed(seed)
+    skip_autograph_for_tf_keras()
     base = HParams()
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
 
@@ -138,13 +177,14 @@ def tuner_fn(fn_args):
             seed=seed,
         )
 
-    keras.utils.disable_interactive_logging()
-    tuner = kt.RandomSearch(
-        _build,
+    oracle = kt.oracles.RandomSearchOracle(
         objective=kt.Objective(OBJECTIVE, direction="max"),
         max_trials=int(custom_config.get("max_trials", 2)),
         hyperparameters=search_space(),
         seed=seed,
+    )
+    tuner = _tuner_class()(
+        oracle=oracle,
         directory=fn_args.working_dir,
         project_name=PROJECT_NAME,
         overwrite=True,
@@ -162,6 +202,7 @@ def tuner_fn(fn_args):
                     monitor=OBJECTIVE, mode="max", patience=PATIENCE_EPOCHS
                 )
             ],
-            "verbose": 2,
+            # Also the oracle's: no trial tables printed to the runner's terminal.
+            "verbose": 0,
         },
     )

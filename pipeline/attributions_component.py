@@ -69,8 +69,11 @@ class AttributionsExecutor(base_executor.BaseExecutor):
         output_dict: dict[str, list[types.Artifact]],
         exec_properties: dict[str, Any],
     ) -> None:
+        import time
+
         from models import attributions
 
+        started = time.monotonic()
         config = AttributionsConfig(**json.loads(exec_properties[CONFIG_KEY]))
         model = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
         examples = artifact_utils.get_single_instance(input_dict[EXAMPLES_KEY])
@@ -86,7 +89,8 @@ class AttributionsExecutor(base_executor.BaseExecutor):
         output = artifact_utils.get_single_instance(output_dict[ATTRIBUTIONS_KEY])
         io_utils.write_string_file(os.path.join(output.uri, RESULT_FILE), result.to_json())
         output.set_string_custom_property("top_feature", result.features[0].feature)
-        output.set_float_custom_property("seconds", round(result.seconds, 2))
+        # Loading the model and reading examples included: what the step costs a run.
+        output.set_float_custom_property("seconds", round(time.monotonic() - started, 2))
 
 
 class Attributions(base_component.BaseComponent):
