@@ -194,17 +194,18 @@ def gaps(rates: list[SliceRate], config: FairnessConfig) -> list[Gap]:
                     for r in rates
                     if r.counted and (r.feature, r.rate, r.threshold) == (feature, rate, threshold)
                 ]
-                high = max(counted, key=lambda r: r.measured, default=None)
-                low = min(counted, key=lambda r: r.measured, default=None)
+                compared = len(counted) >= 2
+                high = max(counted, key=lambda r: r.measured) if compared else None
+                low = min(counted, key=lambda r: r.measured) if compared else None
                 found.append(
                     Gap(
                         feature=feature,
                         rate=rate,
                         threshold=threshold,
-                        gap=high.measured - low.measured if len(counted) >= 2 else None,
+                        gap=high.measured - low.measured if compared else None,
                         limit=limit(config, rate),
-                        highest=high.value if high else "",
-                        lowest=low.value if low else "",
+                        highest=high.value if compared else "",
+                        lowest=low.value if compared else "",
                         slices=len(counted),
                     )
                 )

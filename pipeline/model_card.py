@@ -255,7 +255,7 @@ def build_card(
 
 
 def fmt(value) -> str:
-    """One number format for the card: counts with separators, rates with 4 decimals."""
+    """One number format for the card: counts with separators, others to 4 significant digits."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -265,12 +265,12 @@ def fmt(value) -> str:
     if isinstance(value, float):
         if value == int(value) and abs(value) >= 1:
             return f"{int(value):,}"
-        return f"{value:.4f}"
+        return f"{value:.4g}"
     return str(value)
 
 
 def _blocks(card: dict) -> list[tuple[str, list]]:
-    """The card as (section title, [paragraph str | (columns, rows)]) in reading order."""
+    """The card as (title, [paragraph | ("items", lines) | (columns, rows)]) in reading order."""
     m = card["model"]
     data = card["data"]
     metrics = card["metrics"]
@@ -402,7 +402,7 @@ def _fairness_blocks(fairness: dict | None) -> list:
     ]
     if fairness["breaches"]:
         blocks.append("Gaps over their limit:")
-        blocks.extend(fairness["breaches"])
+        blocks.append(("items", fairness["breaches"]))
     else:
         blocks.append("No gap is over its limit.")
     blocks.append(
@@ -473,6 +473,9 @@ def to_markdown(card: dict) -> str:
             if isinstance(block, str):
                 lines += [block, ""]
                 continue
+            if block[0] == "items":
+                lines += [f"- {item}" for item in block[1]] + [""]
+                continue
             columns, rows = block
             lines.append("| " + " | ".join(_md_cell(c) for c in columns) + " |")
             lines.append("|" + "|".join("---" for _ in columns) + "|")
@@ -507,6 +510,10 @@ def to_html(card: dict) -> str:
         for block in blocks:
             if isinstance(block, str):
                 parts.append(f"<p>{html.escape(block)}</p>")
+                continue
+            if block[0] == "items":
+                items = "".join(f"<li>{html.escape(item)}</li>" for item in block[1])
+                parts.append(f"<ul>{items}</ul>")
                 continue
             columns, rows = block
             head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
