@@ -248,11 +248,14 @@ def instance_columns(instance: Mapping, dtypes: Mapping) -> dict[str, np.ndarray
         elif dtype == tf.string:
             value = str(value)
         else:
+            kind = "an integer" if dtype == tf.int64 else "a number"
             try:
-                value = int(value) if dtype == tf.int64 else float(value)
+                number = float(value)
             except (TypeError, ValueError):
-                kind = "an integer" if dtype == tf.int64 else "a number"
                 raise ExplanationError(f"{name!r} must be {kind}, got {value!r}") from None
+            if dtype == tf.int64 and not number.is_integer():
+                raise ExplanationError(f"{name!r} must be {kind}, got {value!r}")
+            value = int(number) if dtype == tf.int64 else number
         columns[name] = _array([value], dtype)
     return columns
 

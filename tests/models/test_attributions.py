@@ -67,3 +67,13 @@ def test_attributions_survive_their_json_file():
     again = attributions.GlobalAttributions.from_json(result.to_json())
     assert again.features == result.features and again.ranking() == ["fare"]
     assert again.background == ({"fare": None, "payment_type": "Cash"},)
+
+
+def test_integers_may_come_as_text_or_whole_numbers_but_not_fractions():
+    columns = attributions.instance_columns({"trip_start_hour": "7"}, DTYPES)
+    assert columns["trip_start_hour"].tolist() == [7]
+    assert attributions.instance_columns({"trip_start_hour": 7.0}, DTYPES)[
+        "trip_start_hour"
+    ].tolist() == [7]
+    with pytest.raises(attributions.ExplanationError, match=r"must be an integer, got 7\.5"):
+        attributions.instance_columns({"trip_start_hour": 7.5}, DTYPES)
