@@ -49,6 +49,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from machine import cpu_model
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = REPO_ROOT / "outputs" / "serving" / "taxi"
 DEFAULT_RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -660,15 +662,6 @@ def evaluate_targets(rounds: list[dict], clients: int) -> dict[str, dict]:
         met = value <= limit if direction == "<=" else value >= limit
         verdicts[key].update(target=f"{direction} {limit}", description=description, met=met)
     return verdicts
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo, or the platform's processor string."""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def machine_info() -> dict:

@@ -43,6 +43,11 @@ RANGE_FEATURES = {
     "trip_start_hour": 24,
     "trip_start_day": 8,  # 1..7
     "trip_start_month": 13,  # 1..12
+    # Chicago's 77 community areas (the schema's domain); a missing one is 0.
+    # Indexed directly rather than by a vocabulary: each vocabulary adds its
+    # own Beam stages to every Transform run.
+    "pickup_community_area": 78,
+    "dropoff_community_area": 78,
 }
 
 # Hour of day is cyclic: 23h is next to 0h.
@@ -53,8 +58,6 @@ CYCLIC_FEATURES = {"trip_start_hour": 24}
 VOCAB_FEATURES = (
     "payment_type",
     "company",
-    "pickup_community_area",
-    "dropoff_community_area",
     "dropoff_census_tract",
 )
 VOCAB_SIZE = 1000

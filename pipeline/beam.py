@@ -43,6 +43,12 @@ DIRECT_IN_MEMORY_MAX_ROWS = 100_000
 # bounds only a hung connection; run_local.py checks the endpoint first.
 PORTABLE_JOB_TIMEOUT_S = 86_400
 
+# Beam 2.60 pickles DoFns with dill by default, and dill sets a logger's level
+# on every call, which clears the cache of every logger TensorFlow registered:
+# with cloudpickle (supported by every runner), Transform on the taxi sample
+# took 24 s instead of 77 s here, along with other changes (docs/benchmarks.md).
+PICKLE_LIBRARY = "cloudpickle"
+
 
 class BeamArgsError(ValueError):
     """The Beam flags cannot work together; the message says what to change."""
@@ -235,6 +241,8 @@ def beam_args(
         chosen = _dataflow_args(settings, given)
     else:
         chosen = _portable_args(settings, given)
+    if "pickle_library" not in given:
+        chosen = [*chosen, f"--pickle_library={PICKLE_LIBRARY}"]
     return (*chosen, *settings.extra)
 
 

@@ -73,13 +73,13 @@ def _configure_logging(log_path: Path, verbose: bool) -> None:
 
 
 def _runner(orchestrator: str):
-    from tfx import v1 as tfx
-
     if orchestrator == "local":
-        return tfx.orchestration.LocalDagRunner()
+        from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+
+        return LocalDagRunner()
     if orchestrator == "beam":
         # The DAG itself becomes a Beam pipeline (one ParDo per component) on
-        # Beam's local runner; TFX has no v1 alias for it.
+        # Beam's local runner.
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
         return BeamDagRunner()
@@ -93,8 +93,10 @@ def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
     command line is not meant for them (pytest's `-v` would become absl's
     `--verbosity`), so they see only the program name.
     """
+    from pipeline.beam_in_process import disable_state_cache
     from pipeline.pipeline import create_pipeline
 
+    disable_state_cache()
     runner = _runner(orchestrator)
     argv = sys.argv
     sys.argv = argv[:1]

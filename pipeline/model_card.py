@@ -455,7 +455,7 @@ def _hyperparameter_blocks(hp: dict) -> list:
     ]
     if hp["trials"]:
         columns = list(hp["trials"][0])
-        blocks.append("Tuner trials (best first):")
+        blocks.append("Tuner trials, best (lowest validation log loss) first:")
         blocks.append((columns, [[fmt(t.get(c)) for c in columns] for t in hp["trials"]]))
     return blocks
 

@@ -9,7 +9,20 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from tfx import v1 as tfx
+# Not `tfx.v1`: that package also imports the Vertex AI extensions
+# (google-cloud-aiplatform), about 5 s of every run and every CLI command.
+from tfx import components
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import LatestArtifactStrategy
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
+from tfx.orchestration import metadata
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.proto import example_gen_pb2, trainer_pb2, transform_pb2
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 from pipeline import baseline, gate_component
 from pipeline.attributions_component import Attributions
@@ -44,18 +57,18 @@ TUNER_FN = "models.tuning.tuner_fn"
 
 
 def _example_gen(config: PipelineConfig):
-    output = tfx.proto.Output(
-        split_config=tfx.proto.SplitConfig(
+    output = example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
             splits=[
-                tfx.proto.SplitConfig.Split(name=name, hash_buckets=buckets)
+                example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
                 for name, buckets in config.splits
             ]
         )
     )
-    return tfx.components.CsvExampleGen(
+    return components.CsvExampleGen(
         input_base=config.data_root,
-        input_config=tfx.proto.Input(
-            splits=[tfx.proto.Input.Split(name="single_split", pattern=CSV_PATTERN)]
+        input_config=example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=CSV_PATTERN)]
         ),
         output_config=output,
     ).with_id(EXAMPLE_GEN)
@@ -63,43 +76,43 @@ def _example_gen(config: PipelineConfig):
 
 def _baseline_resolver(config: PipelineConfig, candidate):
     channels = {
-        baseline.MODEL_KEY: tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
         # The FairnessCheck's blessing, not the Evaluator's: a model the fairness
         # check blocked was never served and must not become the baseline.
-        baseline.BLESSING_KEY: tfx.dsl.Channel(
-            type=tfx.types.standard_artifacts.ModelBlessing,
+        baseline.BLESSING_KEY: Channel(
+            type=standard_artifacts.ModelBlessing,
             producer_component_id=FAIRNESS_CHECK,
             output_key="blessing",
         ),
     }
     if config.builtin_resolvers:
-        strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+        strategy = LatestBlessedModelStrategy
     else:
         strategy = BaselineModelStrategy
         channels[baseline.CANDIDATE_KEY] = candidate
-    return tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(BASELINE_RESOLVER)
+    return Resolver(strategy_class=strategy, **channels).with_id(BASELINE_RESOLVER)
 
 
 def _accepted_data_resolver(config: PipelineConfig, candidate):
     """The last data the gate passed, for drift (only passed gates publish a result)."""
-    channels = {gate_component.PREVIOUS_KEY: tfx.dsl.Channel(type=gate_component.DataValidation)}
+    channels = {gate_component.PREVIOUS_KEY: Channel(type=gate_component.DataValidation)}
     if config.builtin_resolvers:
-        strategy = tfx.dsl.experimental.LatestArtifactStrategy
+        strategy = LatestArtifactStrategy
     else:
         strategy = gate_component.PreviousAcceptedStrategy
         channels[gate_component.CANDIDATE_KEY] = candidate
-    return tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(ACCEPTED_DATA_RESOLVER)
+    return Resolver(strategy_class=strategy, **channels).with_id(ACCEPTED_DATA_RESOLVER)
 
 
 def _tuner(config: PipelineConfig, transform, schema_gen):
     """KerasTuner's search over models.tuning.search_space(), trained on `train`."""
-    return tfx.components.Tuner(
+    return components.Tuner(
         tuner_fn=TUNER_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(splits=["train"], num_steps=config.tuning.steps_per_trial),
-        eval_args=tfx.proto.EvalArgs(splits=["validation"]),
+        train_args=trainer_pb2.TrainArgs(splits=["train"], num_steps=config.tuning.steps_per_trial),
+        eval_args=trainer_pb2.EvalArgs(splits=["validation"]),
         custom_config={
             "code_fingerprint": config.code_fingerprint,
             "seed": config.seed,
@@ -120,14 +133,14 @@ def provenance_json(config: PipelineConfig) -> str:
     )
 
 
-def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
+def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     """The DAG: ingest, validate, gate on the data, transform, train, evaluate, push."""
     example_gen = _example_gen(config)
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
+    statistics_gen = components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
         STATISTICS_GEN
     )
-    schema_gen = tfx.components.ImportSchemaGen(schema_file=config.schema_path).with_id(SCHEMA_GEN)
-    example_validator = tfx.components.ExampleValidator(
+    schema_gen = ImportSchemaGen(schema_file=config.schema_path).with_id(SCHEMA_GEN)
+    example_validator = components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
     ).with_id(EXAMPLE_VALIDATOR)
@@ -142,34 +155,40 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
     ).with_id(DATA_GATE)
 
     code_config = {"code_fingerprint": config.code_fingerprint}
-    transform = tfx.components.Transform(
+    transform = components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
         preprocessing_fn=PREPROCESSING_FN,
-        splits_config=tfx.proto.SplitsConfig(
+        splits_config=transform_pb2.SplitsConfig(
             analyze=["train"], transform=[name for name, _ in config.splits]
         ),
         custom_config=code_config,
+        # StatisticsGen and the gate already describe and check the raw data;
+        # Transform's own pre- and post-transform statistics would run TFDV
+        # twice more on every run, and nothing reads them.
+        disable_statistics=True,
+        disable_analyzer_cache=True,
+        force_tf_compat_v1=True,
     ).with_id(TRANSFORM)
     # Transform reads nothing the gate writes; this edge only orders it
     # after the gate, so a blocked gate stops the run before any training.
     transform.add_upstream_node(data_gate)
 
     tuner = _tuner(config, transform, schema_gen) if config.tuning.enabled else None
-    trainer = tfx.components.Trainer(
+    trainer = components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
-        train_args=tfx.proto.TrainArgs(splits=["train"], num_steps=config.train_steps),
-        eval_args=tfx.proto.EvalArgs(splits=["validation"]),
+        train_args=trainer_pb2.TrainArgs(splits=["train"], num_steps=config.train_steps),
+        eval_args=trainer_pb2.EvalArgs(splits=["validation"]),
         custom_config={**code_config, "seed": config.seed},
     ).with_id(TRAINER)
 
     baseline_resolver = _baseline_resolver(config, trainer.outputs["model"])
 
-    evaluator = tfx.components.Evaluator(
+    evaluator = components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline_resolver.outputs[baseline.MODEL_KEY],
@@ -202,7 +221,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         tuner_results=tuner.outputs["tuner_results"] if tuner else None,
     ).with_id(PUSHER)
 
-    return tfx.dsl.Pipeline(
+    return tfx_pipeline.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
         components=[
@@ -223,7 +242,7 @@ def create_pipeline(config: PipelineConfig) -> tfx.dsl.Pipeline:
         ],
         enable_cache=config.enable_cache,
         metadata_connection_config=(
-            tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+            metadata.sqlite_metadata_connection_config(config.metadata_path)
             if config.metadata_path
             else None
         ),

@@ -335,7 +335,7 @@ def print_model_evidence(summary: RunSummary, *, console: Console) -> None:
             if k not in ("trial_id", "score")
         )
         console.print(
-            f"  Tuner:      {len(summary.tuner_trials)} trials; best validation AUC "
+            f"  Tuner:      {len(summary.tuner_trials)} trials; lowest validation log loss "
             f"{best['score']:.4f} with {values}"
         )
     if summary.fairness is not None:

@@ -45,8 +45,8 @@ def report(run: Run) -> Section:
     else:
         trials = trials_table(results.uri)
         section.note(
-            f"The Tuner tried {len(trials)} configurations, each scored by its best "
-            "validation AUC; the best one (first row) trained the model."
+            f"The Tuner tried {len(trials)} configurations, each scored by its lowest "
+            "validation log loss; the best one (first row) trained the model."
         )
         section.table("trials", trials)
     model = run.output(P.TRAINER, "model")

@@ -10,11 +10,14 @@ import pytest
 from pipeline import beam
 from pipeline.beam import BeamArgsError, BeamSettings, beam_args
 
+PICKLE = "--pickle_library=cloudpickle"
+
 
 def test_small_data_runs_in_one_in_memory_worker():
     assert beam_args(BeamSettings(), rows=15_002, cpus=8) == (
         "--direct_running_mode=in_memory",
         "--direct_num_workers=1",
+        PICKLE,
     )
 
 
@@ -23,6 +26,7 @@ def test_large_data_uses_one_process_per_cpu():
     assert beam_args(BeamSettings(), rows=rows, cpus=8) == (
         "--direct_running_mode=multi_processing",
         "--direct_num_workers=8",
+        PICKLE,
     )
 
 
@@ -35,12 +39,20 @@ def test_the_users_direct_settings_win_over_the_size_rule():
     assert beam_args(flags, rows=10, cpus=8) == (
         "--direct_running_mode=multi_threading",
         "--direct_num_workers=3",
+        PICKLE,
     )
     via_beam_arg = BeamSettings(extra=("--direct_num_workers=2",))
     assert beam_args(via_beam_arg, rows=10, cpus=8) == (
         "--direct_running_mode=in_memory",
+        PICKLE,
         "--direct_num_workers=2",
     )
+
+
+def test_a_pickler_given_with_beam_arg_wins():
+    args = beam_args(BeamSettings(extra=("--pickle_library=dill",)), rows=10, cpus=2)
+    assert "--pickle_library=dill" in args
+    assert PICKLE not in args
 
 
 def test_flink_with_a_job_endpoint_and_the_worker_image():
@@ -56,6 +68,7 @@ def test_flink_with_a_job_endpoint_and_the_worker_image():
         "--job_server_timeout=86400",
         "--environment_type=DOCKER",
         "--environment_config=registry/taxi-tfx-worker:1",
+        PICKLE,
         "--parallelism=4",
     )
 
@@ -70,6 +83,7 @@ def test_spark_with_a_local_job_server_jar_and_a_worker_pool(tmp_path):
         "--job_server_timeout=86400",
         "--environment_type=EXTERNAL",
         "--environment_config=localhost:50000",
+        PICKLE,
     )
 
 
@@ -82,6 +96,7 @@ def test_portable_keeps_an_environment_and_timeout_given_with_beam_arg():
     assert beam_args(settings) == (
         "--runner=PortableRunner",
         "--job_endpoint=localhost:8099",
+        PICKLE,
         "--environment_type=LOOPBACK",
         "--job_server_timeout=600",
     )
@@ -102,6 +117,7 @@ def test_dataflow_arguments():
         "--region=europe-west1",
         "--temp_location=gs://b/tmp",
         "--sdk_container_image=europe-docker.pkg.dev/p/r/taxi-tfx-worker:1",
+        PICKLE,
         "--max_num_workers=20",
     )
 

@@ -122,7 +122,7 @@ def test_the_search_is_recorded_and_reported(tuned_run):
     with open(os.path.join(run.output(P.TUNER, "tuner_results").uri, "tuner_results.json")) as f:
         trials = json.load(f)
     assert len(trials) == TRIALS
-    assert trials[0]["score"] >= trials[1]["score"], "best first"
+    assert trials[0]["score"] <= trials[1]["score"], "best (lowest log loss) first"
     summary = summarize_latest_run(tuned_run.config)
     assert summary.tuner_trials == trials
     from reports import tuning
