@@ -134,7 +134,8 @@ def provenance_json(config: PipelineConfig) -> str:
 
 
 def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
-    """The DAG: ingest, validate, gate on the data, transform, train, evaluate, push."""
+    """The DAG: ingest, validate, gate on the data, transform, (tune,) train, evaluate,
+    check fairness, explain, push with a model card."""
     example_gen = _example_gen(config)
     statistics_gen = components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
         STATISTICS_GEN
