@@ -68,6 +68,61 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--seed", type=int, default=0, help="training random seed (default: %(default)s)"
     )
     p.add_argument(
+        "--tune",
+        action="store_true",
+        help="search hyperparameters with the Tuner (KerasTuner) before training; "
+        "the Trainer uses the best trial's (default: off)",
+    )
+    p.add_argument(
+        "--tune-trials",
+        type=int,
+        default=2,
+        metavar="N",
+        help="trial budget of --tune (default: %(default)s)",
+    )
+    p.add_argument(
+        "--tune-steps",
+        type=int,
+        default=300,
+        metavar="N",
+        help="training steps of each --tune trial (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fairness-blocking",
+        action="store_true",
+        help="a fairness gap over its limit keeps the model from being blessed and pushed "
+        "(default: reported only)",
+    )
+    p.add_argument(
+        "--max-fpr-gap",
+        type=float,
+        default=None,
+        metavar="GAP",
+        help="largest allowed false positive rate gap between slices (default: 0.5)",
+    )
+    p.add_argument(
+        "--max-fnr-gap",
+        type=float,
+        default=None,
+        metavar="GAP",
+        help="largest allowed false negative rate gap between slices (default: 0.5)",
+    )
+    p.add_argument(
+        "--fairness-min-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="slices with fewer eval examples are left out of the gaps (default: 100)",
+    )
+    p.add_argument(
+        "--fairness-slice",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="another raw feature whose slices the fairness check compares, besides "
+        "payment_type and company (repeatable)",
+    )
+    p.add_argument(
         "--orchestrator",
         choices=["local", "beam"],
         default="local",
@@ -100,6 +155,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.train_steps < 1:
         p.error("--train-steps must be at least 1")
+    if args.tune_trials < 1 or args.tune_steps < 1:
+        p.error("--tune-trials and --tune-steps must be at least 1")
     return args
 
 
@@ -156,10 +213,51 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BUSY
 
 
+def _fairness(args: argparse.Namespace):
+    """The fairness settings the flags give; defaults where a flag is absent."""
+    from pipeline.config import FairnessConfig
+
+    given = {
+        "max_false_positive_rate_gap": args.max_fpr_gap,
+        "max_false_negative_rate_gap": args.max_fnr_gap,
+        "min_slice_examples": args.fairness_min_examples,
+    }
+    return FairnessConfig(
+        blocking=args.fairness_blocking,
+        extra_slice_features=tuple(args.fairness_slice),
+        **{name: value for name, value in given.items() if value is not None},
+    )
+
+
+def _settings(args: argparse.Namespace, data_root, data):
+    """(tuning, fairness, provenance) of the run; ValueError on a bad flag value."""
+    from pipeline import runtime
+    from pipeline.config import Provenance, TuningConfig
+
+    commit, dirty = runtime.git_state(PROJECT_DIR)
+    return (
+        TuningConfig(
+            enabled=args.tune, max_trials=args.tune_trials, steps_per_trial=args.tune_steps
+        ),
+        _fairness(args),
+        Provenance(
+            git_commit=commit,
+            git_dirty=dirty,
+            data_files=runtime.data_file_hashes(Path(data_root), data.files),
+        ),
+    )
+
+
 def _run(args, console, data_root, schema_path, pipeline_root, data, beam_args) -> int:
     from pipeline import PipelineConfig, runtime
     from pipeline.config import GateConfig
 
+    try:
+        tuning, fairness, provenance = _settings(args, data_root, data)
+    except ValueError as e:
+        console.print(f"[bold red]Configuration error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
     config = PipelineConfig(
         pipeline_name=args.pipeline_name,
         pipeline_root=str(pipeline_root),
@@ -173,6 +271,9 @@ def _run(args, console, data_root, schema_path, pipeline_root, data, beam_args) 
         beam_args=beam_args,
         enable_cache=not args.no_cache,
         gate=GateConfig(allow=_allowed(args.allow_anomalies)),
+        tuning=tuning,
+        fairness=fairness,
+        provenance=provenance,
         code_fingerprint=runtime.code_fingerprint(),
     )
     log_path = pipeline_root / "logs" / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.log"

@@ -75,6 +75,8 @@ MISSING_INT = -1  # any negative integer
 
 # Slices the evaluator reports on (raw feature names).
 SLICE_FEATURES = ("trip_start_hour", "payment_type", "company")
+# Slices whose error rates the fairness check compares (pipeline/fairness.py).
+FAIRNESS_SLICE_FEATURES = ("payment_type", "company")
 
 
 def transformed_name(key: str) -> str:

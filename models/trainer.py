@@ -17,6 +17,7 @@ from tfx_bsl.public import tfxio
 from models import features as F
 from models.model import HParams, build_model
 from models.signatures import make_signatures
+from models.tuning import hparams_from_tuner, write_hparams
 
 # Steps between two looks at the validation split; early stopping counts these.
 STEPS_PER_EPOCH = 100
@@ -57,7 +58,8 @@ def run_fn(fn_args: FnArgs) -> None:
     custom_config = fn_args.custom_config or {}
     seed = int(custom_config.get("seed", 0))
     keras.utils.set_random_seed(seed)
-    hparams = hparams_from(custom_config)
+    # The Tuner's best trial, when the pipeline ran one, overrides the defaults.
+    hparams = hparams_from_tuner(fn_args.hyperparameters, hparams_from(custom_config))
 
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
     train = _dataset(
@@ -109,3 +111,4 @@ def run_fn(fn_args: FnArgs) -> None:
         save_format="tf",
         signatures=make_signatures(model, tf_transform_output),
     )
+    write_hparams(fn_args.serving_model_dir, hparams, tuned=bool(fn_args.hyperparameters))

@@ -13,6 +13,7 @@ import sys
 
 COMMANDS = (
     "pipeline.versions_cmd",  # versions | rollback
+    "pipeline.lineage_cmd",  # lineage | explain
     "pipeline.schema_cmd",  # schema update
     "pipeline.compile",  # compile kubeflow-v2 | airflow
     "pipeline.packaging",  # package sagemaker

@@ -139,10 +139,14 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from pipeline.airflow_dag import build_dag  # noqa: E402
 from pipeline.config import (  # noqa: E402, F401
+    AttributionsConfig,
     DriftThresholds,
     EvalThresholds,
+    FairnessConfig,
     GateConfig,
     PipelineConfig,
+    Provenance,
+    TuningConfig,
 )
 from pipeline.runtime import code_fingerprint  # noqa: E402
 

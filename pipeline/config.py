@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from models import features as F
+
 # Deterministic split by hash of each example: 70% train, 10% validation
 # (early stopping), 20% eval (the Evaluator's blessing).
 DEFAULT_SPLITS = (("train", 7), ("validation", 1), ("eval", 2))
@@ -78,6 +80,108 @@ class GateConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class TuningConfig:
+    """Whether the Tuner searches hyperparameters before training, and its budget.
+
+    Off by default: the default run stays as fast as before. With it on, the
+    Trainer trains with the best trial's hyperparameters.
+    """
+
+    enabled: bool = False
+    max_trials: int = 2
+    # Training steps of each trial (the final Trainer run uses train_steps).
+    steps_per_trial: int = 300
+
+    def __post_init__(self) -> None:
+        if self.max_trials < 1:
+            raise ValueError(f"max_trials must be at least 1, got {self.max_trials}")
+        if self.steps_per_trial < 1:
+            raise ValueError(f"steps_per_trial must be at least 1, got {self.steps_per_trial}")
+
+
+@dataclasses.dataclass(frozen=True)
+class FairnessConfig:
+    """Error-rate gaps between slices that the FairnessCheck reports or blocks on.
+
+    For each slicing feature and decision threshold, the gap of a rate is
+    its largest value minus its smallest across that feature's slices. On the
+    taxi sample payment types differ by nature (cash tips are not recorded),
+    so the default limits report rather than block.
+    """
+
+    # Raw features compared besides models.features.FAIRNESS_SLICE_FEATURES.
+    extra_slice_features: tuple[str, ...] = ()
+    # Decision thresholds on the predicted probability.
+    thresholds: tuple[float, ...] = (0.3, 0.5, 0.7)
+    # Largest allowed gap of the false positive and false negative rates (0..1).
+    max_false_positive_rate_gap: float = 0.5
+    max_false_negative_rate_gap: float = 0.5
+    # Slices with fewer eval examples are listed but left out of the gaps:
+    # a rate over a handful of trips is mostly noise.
+    min_slice_examples: int = 100
+    # True: a gap over its limit keeps the model from being blessed and pushed.
+    blocking: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.thresholds or not all(0 < t < 1 for t in self.thresholds):
+            raise ValueError(f"thresholds must lie in (0, 1), got {self.thresholds}")
+        for name in ("max_false_positive_rate_gap", "max_false_negative_rate_gap"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
+        if self.min_slice_examples < 1:
+            raise ValueError(
+                f"min_slice_examples must be at least 1, got {self.min_slice_examples}"
+            )
+        unknown = [f for f in self.extra_slice_features if f not in F.raw_model_features()]
+        if unknown:
+            raise ValueError(
+                f"extra_slice_features must be model features, got {unknown} "
+                f"(known: {', '.join(F.raw_model_features())})"
+            )
+
+    @property
+    def slice_features(self) -> tuple[str, ...]:
+        """Every raw feature whose slices are compared, without repeats."""
+        return tuple(dict.fromkeys((*F.FAIRNESS_SLICE_FEATURES, *self.extra_slice_features)))
+
+
+@dataclasses.dataclass(frozen=True)
+class AttributionsConfig:
+    """How much work global attributions take: examples x features x repeats predictions.
+
+    On two cores 2,000 eval examples, 17 features and 3 shuffles take a few
+    seconds; the ranking of the top features is stable at that size.
+    """
+
+    max_examples: int = 2000
+    repeats: int = 3
+    # Raw rows kept for explaining single predictions against (`explain`).
+    background_rows: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("max_examples", "repeats", "background_rows"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """What a run was made from, recorded by the runner for lineage and model cards.
+
+    Goes to the Pusher only (not to Transform or Trainer), so a commit that
+    leaves models/ alone does not retrain: `code_fingerprint` decides that.
+    """
+
+    # `git rev-parse HEAD` of the checkout the runner ran from; "" outside git.
+    git_commit: str = ""
+    # Uncommitted changes to tracked or new files at run time.
+    git_dirty: bool = False
+    # (file path relative to data_root, sha256 of its bytes), sorted by path.
+    data_files: tuple[tuple[str, str], ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     """Everything that defines one pipeline, as plain typed values."""
 
@@ -97,6 +201,10 @@ class PipelineConfig:
     enable_cache: bool = True
     thresholds: EvalThresholds = EvalThresholds()
     gate: GateConfig = GateConfig()
+    tuning: TuningConfig = TuningConfig()
+    fairness: FairnessConfig = FairnessConfig()
+    attributions: AttributionsConfig = AttributionsConfig()
+    provenance: Provenance = Provenance()
     # Fingerprint of the code Transform and Trainer import by name: the TFX
     # cache cannot see source edits otherwise, and would reuse stale outputs.
     code_fingerprint: str = ""

@@ -6,6 +6,9 @@ comes from the `PipelineConfig` a runner built.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 # Not `tfx.v1`: that package also imports the Vertex AI extensions
 # (google-cloud-aiplatform), about 5 s of every run and every CLI command.
 from tfx import components
@@ -22,9 +25,12 @@ from tfx.types import standard_artifacts
 from tfx.types.channel import Channel
 
 from pipeline import baseline, gate_component
+from pipeline.attributions_component import Attributions
 from pipeline.baseline import BaselineModelStrategy
 from pipeline.config import PipelineConfig
 from pipeline.evaluation import eval_config
+from pipeline.fairness import with_fairness
+from pipeline.fairness_component import FairnessCheck
 from pipeline.inputs import CSV_PATTERN
 from pipeline.pusher import Pusher
 
@@ -40,9 +46,14 @@ TRAINER = "Trainer"
 BASELINE_RESOLVER = "BaselineModelResolver"
 EVALUATOR = "Evaluator"
 PUSHER = "Pusher"
+# Only with config.tuning.enabled.
+TUNER = "Tuner"
+FAIRNESS_CHECK = "FairnessCheck"
+ATTRIBUTIONS = "Attributions"
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
+TUNER_FN = "models.tuning.tuner_fn"
 
 
 def _example_gen(config: PipelineConfig):
@@ -66,7 +77,13 @@ def _example_gen(config: PipelineConfig):
 def _baseline_resolver(config: PipelineConfig, candidate):
     channels = {
         baseline.MODEL_KEY: Channel(type=standard_artifacts.Model),
-        baseline.BLESSING_KEY: Channel(type=standard_artifacts.ModelBlessing),
+        # The FairnessCheck's blessing, not the Evaluator's: a model the fairness
+        # check blocked was never served and must not become the baseline.
+        baseline.BLESSING_KEY: Channel(
+            type=standard_artifacts.ModelBlessing,
+            producer_component_id=FAIRNESS_CHECK,
+            output_key="blessing",
+        ),
     }
     if config.builtin_resolvers:
         strategy = LatestBlessedModelStrategy
@@ -87,8 +104,38 @@ def _accepted_data_resolver(config: PipelineConfig, candidate):
     return Resolver(strategy_class=strategy, **channels).with_id(ACCEPTED_DATA_RESOLVER)
 
 
+def _tuner(config: PipelineConfig, transform, schema_gen):
+    """KerasTuner's search over models.tuning.search_space(), trained on `train`."""
+    return components.Tuner(
+        tuner_fn=TUNER_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=trainer_pb2.TrainArgs(splits=["train"], num_steps=config.tuning.steps_per_trial),
+        eval_args=trainer_pb2.EvalArgs(splits=["validation"]),
+        custom_config={
+            "code_fingerprint": config.code_fingerprint,
+            "seed": config.seed,
+            "max_trials": config.tuning.max_trials,
+        },
+    ).with_id(TUNER)
+
+
+def provenance_json(config: PipelineConfig) -> str:
+    """What the model card and `lineage` report about the run's code and data."""
+    return json.dumps(
+        {
+            **dataclasses.asdict(config.provenance),
+            "code_fingerprint": config.code_fingerprint,
+            "data_root": config.data_root,
+        },
+        sort_keys=True,
+    )
+
+
 def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
-    """The DAG: ingest, validate, gate on the data, transform, train, evaluate, push."""
+    """The DAG: ingest, validate, gate on the data, transform, (tune,) train, evaluate,
+    check fairness, explain, push with a model card."""
     example_gen = _example_gen(config)
     statistics_gen = components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
         STATISTICS_GEN
@@ -128,11 +175,13 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     # after the gate, so a blocked gate stops the run before any training.
     transform.add_upstream_node(data_gate)
 
+    tuner = _tuner(config, transform, schema_gen) if config.tuning.enabled else None
     trainer = components.Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
         train_args=trainer_pb2.TrainArgs(splits=["train"], num_steps=config.train_steps),
         eval_args=trainer_pb2.EvalArgs(splits=["validation"]),
         custom_config={**code_config, "seed": config.seed},
@@ -144,15 +193,33 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline_resolver.outputs[baseline.MODEL_KEY],
-        eval_config=eval_config(config.thresholds),
+        eval_config=with_fairness(eval_config(config.thresholds), config.fairness),
         example_splits=["eval"],
     ).with_id(EVALUATOR)
+    fairness_check = FairnessCheck(
+        evaluation=evaluator.outputs["evaluation"],
+        model_blessing=evaluator.outputs["blessing"],
+        config=config.fairness,
+    ).with_id(FAIRNESS_CHECK)
+    attributions = Attributions(
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        config=config.attributions,
+        seed=config.seed,
+    ).with_id(ATTRIBUTIONS)
 
     pusher = Pusher(
         model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
+        model_blessing=fairness_check.outputs["blessing"],
         examples=example_gen.outputs["examples"],
         base_directory=config.push_base_directory,
+        provenance=provenance_json(config),
+        evaluation=evaluator.outputs["evaluation"],
+        fairness=fairness_check.outputs["result"],
+        attributions=attributions.outputs["attributions"],
+        statistics=statistics_gen.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        tuner_results=tuner.outputs["tuner_results"] if tuner else None,
     ).with_id(PUSHER)
 
     return tfx_pipeline.Pipeline(
@@ -166,9 +233,12 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
             accepted_data,
             data_gate,
             transform,
+            *([tuner] if tuner else []),
             trainer,
             baseline_resolver,
             evaluator,
+            fairness_check,
+            attributions,
             pusher,
         ],
         enable_cache=config.enable_cache,

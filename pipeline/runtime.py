@@ -8,6 +8,7 @@ import fcntl
 import hashlib
 import importlib.resources
 import os
+import subprocess
 from pathlib import Path
 
 DEFAULT_PIPELINE_NAME = "taxi"
@@ -40,6 +41,47 @@ def code_fingerprint(packages: tuple[str, ...] = CODE_PACKAGES) -> str:
         for path in Path(str(root)).rglob("*.py"):
             sources.append((f"{package}/{path.relative_to(str(root))}", path.read_bytes()))
     return _digest(sources)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks (data files can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def data_file_hashes(data_root: Path, files) -> tuple[tuple[str, str], ...]:
+    """(path relative to `data_root`, sha256) of each data file, sorted by path."""
+    root = Path(data_root).resolve()
+    return tuple(
+        sorted((str(Path(f).resolve().relative_to(root)), file_sha256(Path(f))) for f in files)
+    )
+
+
+def git_state(directory: Path) -> tuple[str, bool]:
+    """(HEAD commit, uncommitted changes?) of the checkout holding `directory`.
+
+    ("", False) when it is not a git checkout or git is not installed: a
+    tarball or an installed package runs all the same, with no commit recorded.
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(directory), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--verify", "HEAD")
+        dirty = bool(git("status", "--porcelain"))
+    except (OSError, subprocess.SubprocessError):
+        return "", False
+    return commit, dirty
 
 
 def stage_schema(schema: Path, pipeline_root: Path) -> Path:

@@ -42,6 +42,14 @@ class RunSummary:
     blessed: bool | None
     pushed_path: str | None
     pushed_version: str | None
+    # The FairnessCheck's outcome (pipeline.fairness.FairnessOutcome); None when it did not run.
+    fairness: object | None = None
+    # Tuner trials, best first ({"trial_id", "score", hyperparameter values}); empty without --tune.
+    tuner_trials: list = dataclasses.field(default_factory=list)
+    # Raw features, most important first (permutation importance on the eval split).
+    top_features: list[str] = dataclasses.field(default_factory=list)
+    # The version that already holds this run's model, when the Pusher did not push it again.
+    already_pushed_version: str | None = None
 
 
 _STATE_WORDS = {
@@ -193,6 +201,34 @@ def _failed_thresholds(evaluation) -> list[str]:
     return failures
 
 
+def _fairness(outputs):
+    from pipeline.fairness_component import load_result
+
+    result = outputs.get((P.FAIRNESS_CHECK, "result"))
+    return load_result(result) if result is not None else None
+
+
+def _tuner_trials(outputs) -> list:
+    from tfx.utils import io_utils
+
+    results = outputs.get((P.TUNER, "tuner_results"))
+    if results is None:
+        return []
+    return json.loads(io_utils.read_string_file(os.path.join(results.uri, "tuner_results.json")))
+
+
+def _top_features(outputs) -> list[str]:
+    from pipeline.attributions_component import load_result
+
+    attributions = outputs.get((P.ATTRIBUTIONS, "attributions"))
+    return load_result(attributions).ranking() if attributions is not None else []
+
+
+def _final_blessing(outputs):
+    """The blessing the Pusher read (the FairnessCheck's), else the Evaluator's."""
+    return outputs.get((P.FAIRNESS_CHECK, "blessing")) or outputs.get((P.EVALUATOR, "blessing"))
+
+
 def summarize_latest_run(config: PipelineConfig) -> RunSummary:
     """Read the newest run of `config.pipeline_name` back from ML Metadata."""
     store = _store(config)
@@ -208,8 +244,14 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
     statistics = outputs.get((P.STATISTICS_GEN, "statistics"))
     anomalies = outputs.get((P.EXAMPLE_VALIDATOR, "anomalies"))
     evaluation = outputs.get((P.EVALUATOR, "evaluation"))
-    blessing = outputs.get((P.EVALUATOR, "blessing"))
+    blessing = _final_blessing(outputs)
     pushed = outputs.get((P.PUSHER, "pushed_model"))
+    fairness = _fairness(outputs)
+    failed = _failed_thresholds(evaluation) if evaluation else []
+    if fairness is not None and fairness.blocked:
+        from pipeline.fairness import describe
+
+        failed += [f"Fairness (blocking): {describe(gap)}" for gap in fairness.breaches]
     metrics, baseline_metrics = overall_metrics(evaluation) if evaluation else ({}, {})
     is_pushed = pushed is not None and pushed.get_int_custom_property("pushed") == 1
     return RunSummary(
@@ -220,10 +262,16 @@ def summarize_latest_run(config: PipelineConfig) -> RunSummary:
         gate=gate_outcome(store, executions, outputs),
         metrics=metrics,
         baseline_metrics=baseline_metrics,
-        failed_thresholds=_failed_thresholds(evaluation) if evaluation else [],
+        failed_thresholds=failed,
         blessed=bool(blessing.get_int_custom_property("blessed")) if blessing else None,
         pushed_path=pushed.get_string_custom_property("pushed_destination") if is_pushed else None,
         pushed_version=pushed.get_string_custom_property("pushed_version") if is_pushed else None,
+        fairness=fairness,
+        tuner_trials=_tuner_trials(outputs),
+        top_features=_top_features(outputs),
+        already_pushed_version=(
+            pushed.get_string_custom_property("already_pushed_version") or None if pushed else None
+        ),
     )
 
 
@@ -251,6 +299,7 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
             if name in summary.baseline_metrics
         )
         console.print(f"  Baseline:   {baseline} (the latest blessed model)")
+    print_model_evidence(summary, console=console)
     if summary.blessed is None:
         console.print("  Blessed:    not evaluated")
     else:
@@ -264,8 +313,48 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
         )
     elif summary.pushed_path:
         console.print(f"  Pushed:     version {summary.pushed_version} -> {summary.pushed_path}")
+    elif summary.already_pushed_version:
+        console.print(
+            f"  Pushed:     nothing new; this model already is version "
+            f"{summary.already_pushed_version}"
+        )
     else:
         console.print("  Pushed:     nothing new (the served model is unchanged)")
+
+
+TOP_FEATURES_SHOWN = 5
+
+
+def print_model_evidence(summary: RunSummary, *, console: Console) -> None:
+    """The Tuner's search, the fairness check and the attributions, one line each."""
+    if summary.tuner_trials:
+        best = summary.tuner_trials[0]
+        values = ", ".join(
+            f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in best.items()
+            if k not in ("trial_id", "score")
+        )
+        console.print(
+            f"  Tuner:      {len(summary.tuner_trials)} trials; lowest validation log loss "
+            f"{best['score']:.4f} with {values}"
+        )
+    if summary.fairness is not None:
+        from pipeline.fairness import describe
+
+        breaches = summary.fairness.breaches
+        mode = "blocking" if summary.fairness.blocking else "reported, not blocking"
+        if not breaches:
+            console.print(f"  Fairness:   every error-rate gap within its limit ({mode})")
+        elif summary.fairness.blocked:
+            # Listed below, as the reason the model is not blessed.
+            console.print(f"  Fairness:   {len(breaches)} gap(s) over the limit ({mode})")
+        else:
+            console.print(f"  Fairness:   {len(breaches)} gap(s) over the limit ({mode})")
+            for gap in breaches:
+                console.print(f"    [yellow]{describe(gap)}[/]")
+    if summary.top_features:
+        top = ", ".join(summary.top_features[:TOP_FEATURES_SHOWN])
+        console.print(f"  Explained:  most important features {top}")
 
 
 def print_gate(outcome: GateOutcome, *, console: Console) -> None:

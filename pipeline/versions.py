@@ -103,8 +103,14 @@ def _metrics(store: mlmd.MetadataStore, blessing: metadata_store_pb2.Artifact | 
 
     if blessing is None:
         return {}
-    evaluator = _producer(store, blessing.id)
-    evaluation = _io(store, evaluator.id, inputs=False).get("evaluation") if evaluator else None
+    producer = _producer(store, blessing.id)
+    evaluation = None
+    if producer:
+        # The Evaluator writes the evaluation beside its blessing; the FairnessCheck,
+        # whose blessing the Pusher reads, takes the Evaluator's as an input.
+        evaluation = _io(store, producer.id, inputs=False).get("evaluation") or _io(
+            store, producer.id, inputs=True
+        ).get("evaluation")
     if evaluation is None or not os.path.exists(evaluation.uri):
         return {}
     artifact_type = store.get_artifact_types_by_id([evaluation.type_id])[0]

@@ -119,3 +119,24 @@ def slice_metric(rows: Sequence[tuple[str, float]], overall: float | None, title
 def _short(label: str, size: int = 28) -> str:
     label = str(label)
     return label if len(label) <= size else label[: size - 1] + "…"
+
+
+def importances(rows: Sequence[tuple[str, float, float]], title: str) -> str:
+    """One bar per (feature, importance, spread), most important on top, as SVG."""
+    fig, ax = _figure(0.5 + 0.2 * max(len(rows), 1))
+    values = [value for _, value, _ in rows]
+    ax.barh(
+        range(len(rows)),
+        values,
+        xerr=[spread for _, _, spread in rows],
+        color=[COLORS[0] if value >= 0 else UNDER for value in values],
+        height=0.7,
+        error_kw={"elinewidth": 0.8, "capsize": 2},
+    )
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([_short(label) for label, _, _ in rows])
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("drop in AUC when shuffled (bar: spread over shuffles)", fontsize=7)
+    return _svg(fig)

@@ -12,7 +12,18 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from reports import anomalies, drift, evaluation, gate, overview, schema, statistics
+from reports import (
+    anomalies,
+    attributions,
+    drift,
+    evaluation,
+    fairness,
+    gate,
+    overview,
+    schema,
+    statistics,
+    tuning,
+)
 from reports.artifacts import Run, open_run
 from reports.section import CSS, Section
 
@@ -28,6 +39,9 @@ SECTIONS: tuple[Callable[[Run], Section], ...] = (
     gate.report,
     drift.report,
     evaluation.report,
+    fairness.report,
+    tuning.report,
+    attributions.report,
 )
 
 # The page may load nothing: no script at all, images only from data: URIs.

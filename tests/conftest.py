@@ -39,23 +39,53 @@ def pipeline_run(tmp_path_factory):
 
     Shared by the end-to-end tests of the pipeline and of serving its model.
     """
-    from pipeline import PipelineConfig
     from pipeline.local import run_pipeline
-    from pipeline.runtime import code_fingerprint, default_data_root, packaged_schema, stage_schema
+    from pipeline.runtime import default_data_root
 
     root = tmp_path_factory.mktemp("e2e")
-    config = PipelineConfig(
-        pipeline_name="taxi-e2e",
+    config = pipeline_config(root, default_data_root(), "taxi-e2e", train_steps=1000)
+    run_pipeline(config)
+    return config
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def pipeline_config(root: Path, data_root: Path, name: str, **settings):
+    """A PipelineConfig under `root` as run_local.py builds it, provenance included."""
+    from pipeline import PipelineConfig
+    from pipeline.config import Provenance
+    from pipeline.inputs import csv_files
+    from pipeline.runtime import (
+        code_fingerprint,
+        data_file_hashes,
+        git_state,
+        packaged_schema,
+        stage_schema,
+    )
+
+    commit, dirty = git_state(PROJECT)
+    provenance = Provenance(
+        git_commit=commit,
+        git_dirty=dirty,
+        data_files=data_file_hashes(data_root, csv_files(data_root)),
+    )
+    return PipelineConfig(
+        pipeline_name=name,
         pipeline_root=str(root / "pipeline"),
-        data_root=str(default_data_root()),
+        data_root=str(data_root),
         schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
         serving_dir=str(root / "serving"),
         metadata_path=str(root / "pipeline" / "metadata.sqlite"),
-        train_steps=1000,
         code_fingerprint=code_fingerprint(),
+        **{"provenance": provenance, **settings},
     )
-    run_pipeline(config)
-    return config
+
+
+@pytest.fixture(scope="session")
+def small_config():
+    """`pipeline_config`, for tests that run the pipeline on a small sample of their own."""
+    return pipeline_config
 
 
 @pytest.fixture(scope="session")

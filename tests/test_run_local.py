@@ -47,6 +47,12 @@ def test_help_lists_the_flags_a_user_needs():
         "--direct-running-mode",
         "--no-cache",
         "--verbose",
+        "--tune",
+        "--tune-trials",
+        "--fairness-blocking",
+        "--max-fpr-gap",
+        "--max-fnr-gap",
+        "--fairness-slice",
     ):
         assert flag in result.stdout
 
@@ -150,3 +156,32 @@ def test_unusable_beam_runner_settings_stop_before_anything_runs(tmp_path, serve
     assert message in " ".join(result.stdout.split())
     assert "Nothing was trained or pushed." in result.stdout
     assert not (tmp_path / "root" / "metadata.sqlite").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--max-fnr-gap", "1.5"], "max_false_negative_rate_gap must be in [0, 1], got 1.5"),
+        (["--fairness-slice", "tips"], "extra_slice_features must be model features"),
+        (["--fairness-min-examples", "0"], "min_slice_examples must be at least 1"),
+    ],
+)
+def test_bad_fairness_settings_stop_before_anything_runs(
+    tmp_path, sample_csv, served, flags, message
+):
+    before = _snapshot(served)
+    result = run_cli(
+        "--data-root", str(sample_csv.parent), "--pipeline-root", str(tmp_path / "root"),
+        "--serving-dir", str(served), *flags,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in " ".join(result.stdout.split())
+    assert "Nothing was trained or pushed." in result.stdout
+    assert _snapshot(served) == before
+    assert not (tmp_path / "root" / "metadata.sqlite").exists()
+
+
+def test_the_tuner_budget_must_allow_a_trial():
+    result = run_cli("--tune", "--tune-trials", "0", timeout=60)
+    assert result.returncode == 2
+    assert "--tune-trials and --tune-steps must be at least 1" in result.stderr

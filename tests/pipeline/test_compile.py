@@ -29,7 +29,7 @@ KFP_FLAGS = (
 )  # fmt: skip
 COMPONENTS = [
     P.EXAMPLE_GEN, P.STATISTICS_GEN, P.SCHEMA_GEN, P.EXAMPLE_VALIDATOR, P.DATA_GATE,
-    P.TRANSFORM, P.TRAINER, P.EVALUATOR, P.PUSHER,
+    P.TRANSFORM, P.TRAINER, P.EVALUATOR, P.FAIRNESS_CHECK, P.ATTRIBUTIONS, P.PUSHER,
 ]  # fmt: skip
 
 
@@ -153,6 +153,8 @@ def test_the_airflow_dag_loads_with_the_pipeline_task_graph(tmp_path):
     # (and would create ~/airflow) at import.
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "PYTHONPATH": str(PROJECT)}
     env["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    # Importing TFX takes ~20 s on two idle cores, over Airflow's default of 30 s when busy.
+    env["AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT"] = "300"
     result = subprocess.run(
         [sys.executable, "-c", _LOAD_DAGBAG, str(dags)],
         capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
@@ -173,30 +175,39 @@ def test_the_airflow_dag_loads_with_the_pipeline_task_graph(tmp_path):
     assert upstream[P.TRANSFORM] == sorted([P.EXAMPLE_GEN, P.SCHEMA_GEN, P.DATA_GATE])
     assert upstream[P.TRAINER] == sorted([P.TRANSFORM, P.SCHEMA_GEN])
     assert P.BASELINE_RESOLVER in upstream[P.EVALUATOR]
-    assert upstream[P.PUSHER] == sorted([P.EVALUATOR, P.TRAINER, P.EXAMPLE_GEN])
+    assert upstream[P.FAIRNESS_CHECK] == [P.EVALUATOR]
+    assert upstream[P.ATTRIBUTIONS] == sorted([P.TRAINER, P.EXAMPLE_GEN])
+    assert upstream[P.PUSHER] == sorted(
+        [P.EVALUATOR, P.TRAINER, P.EXAMPLE_GEN, P.FAIRNESS_CHECK, P.ATTRIBUTIONS,
+         P.STATISTICS_GEN, P.SCHEMA_GEN]
+    )  # fmt: skip
 
 
 def test_the_airflow_module_rebuilds_the_same_config(tmp_path):
     from pipeline import PipelineConfig
     from pipeline.compile import render_airflow_module
+    from pipeline.config import FairnessConfig, Provenance, TuningConfig
 
     config = PipelineConfig(
         pipeline_name="taxi", pipeline_root="/p", data_root="/d", schema_path="/s.pbtxt",
         serving_dir="/srv", metadata_path="/p/metadata.sqlite", train_steps=7,
         beam_args=("--direct_num_workers=1",),
+        tuning=TuningConfig(enabled=True, max_trials=3),
+        fairness=FairnessConfig(blocking=True, extra_slice_features=("trip_start_hour",)),
+        provenance=Provenance(git_commit="abc", git_dirty=True, data_files=(("a.csv", "00"),)),
     )  # fmt: skip
     import datetime
 
     source = render_airflow_module(config, "@daily", datetime.datetime(2024, 1, 1))
     config_source = source.split("CONFIG = ", 1)[1].split("\n)\n", 1)[0] + "\n)"
-    from pipeline.config import DriftThresholds, EvalThresholds, GateConfig
+    from pipeline import config as C
 
     # Our own generated source, evaluated to prove it rebuilds the config.
+    names = ("PipelineConfig", "EvalThresholds", "GateConfig", "DriftThresholds",
+             "TuningConfig", "FairnessConfig", "AttributionsConfig", "Provenance")  # fmt: skip
     rebuilt = eval(
         config_source,
-        {"PipelineConfig": PipelineConfig, "EvalThresholds": EvalThresholds,
-         "GateConfig": GateConfig, "DriftThresholds": DriftThresholds,
-         "code_fingerprint": lambda: ""},
-    )  # fmt: skip
+        {**{name: getattr(C, name) for name in names}, "code_fingerprint": lambda: ""},
+    )
     assert rebuilt == config
     assert "schedule='@daily'" in source

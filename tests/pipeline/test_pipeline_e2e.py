@@ -44,6 +44,8 @@ COMPONENTS = {
     P.TRAINER,
     P.BASELINE_RESOLVER,
     P.EVALUATOR,
+    P.FAIRNESS_CHECK,
+    P.ATTRIBUTIONS,
     P.PUSHER,
 }
 PROJECT = Path(__file__).resolve().parents[2]

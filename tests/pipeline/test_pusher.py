@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -106,3 +107,24 @@ def test_a_copy_error_names_the_target_and_the_reason(model_dir, tmp_path, monke
     with pytest.raises(OSError, match=rf"cannot write {base}: .*No space left on device"):
         push_atomically(str(model_dir), str(base), "1700000000")
     assert os.listdir(base) == []
+
+
+def _card(version_dir: Path, model_uri: str) -> None:
+    from pipeline import model_card
+
+    extra = version_dir / model_card.CARD_DIR
+    extra.mkdir(parents=True)
+    (extra / model_card.JSON_NAME).write_text(json.dumps({"model": {"model_uri": model_uri}}))
+
+
+def test_the_version_already_holding_a_model_is_found_by_its_card(tmp_path):
+    from pipeline.pusher import version_of_model
+
+    base = tmp_path / "serving" / "taxi"
+    _card(base / "1700000000", "/root/Trainer/model/7")
+    _card(base / "1700000005", "/root/Trainer/model/9")
+    (base / "1700000009").mkdir()  # pushed before model cards: no card, never matches
+    _card(base / ".staging-1700000010-1", "/root/Trainer/model/11")  # not a version
+    assert version_of_model(str(base), "/root/Trainer/model/9") == "1700000005"
+    assert version_of_model(str(base), "/root/Trainer/model/11") is None
+    assert version_of_model(str(tmp_path / "nothing"), "/root/Trainer/model/7") is None

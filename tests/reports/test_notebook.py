@@ -11,7 +11,18 @@ from pipeline.summary import summarize_latest_run
 from reports.section import format_number
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "validation_report.ipynb"
-SECTIONS = ("overview", "statistics", "schema", "anomalies", "gate", "drift", "evaluation")
+SECTIONS = (
+    "overview",
+    "statistics",
+    "schema",
+    "anomalies",
+    "gate",
+    "drift",
+    "evaluation",
+    "fairness",
+    "tuning",
+    "attributions",
+)
 
 
 def _read():

@@ -124,3 +124,50 @@ def test_the_html_report_is_written_under_the_pipeline_root(pipeline_run, report
         assert f"<td>{split}</td>" in page and f"{rows:,}" in page
     assert "<script" not in page
     assert P.EVALUATOR in page
+
+
+def test_fairness_shows_the_gaps_and_the_rates_per_slice_the_check_recorded(report_run, summary):
+    from reports import fairness as fairness_report
+
+    section = fairness_report.report(report_run)
+    outcome = summary.fairness
+    gaps = section.tables["gaps"]
+    assert len(gaps) == len(outcome.gaps)
+    assert int(gaps["over the limit"].sum()) == len(outcome.breaches)
+    measured = {(g.feature, g.rate, g.threshold): g.gap for g in outcome.gaps}
+    for row in gaps.itertuples():
+        expected = measured[(row.feature, row.rate, row.threshold)]
+        assert (expected is None and row.gap != row.gap) or row.gap == pytest.approx(expected)
+    for feature in F.FAIRNESS_SLICE_FEATURES:
+        table = section.tables[f"by {feature}"]
+        # A trip without a company is in no company slice; payment_type is required.
+        assert 0 < table["examples"].sum() <= summary.split_rows["eval"]
+        assert {"FPR@0.5", "FNR@0.5", "in the gaps"} <= set(table.columns)
+        assert table["examples"].is_monotonic_decreasing
+    assert section.tables["by payment_type"]["examples"].sum() == summary.split_rows["eval"]
+    for gap in outcome.breaches:
+        assert gap.highest in section._repr_html_()
+
+
+def test_model_selection_lists_the_hyperparameters_the_trainer_used(report_run):
+    from dataclasses import asdict
+
+    from models.model import HParams
+    from reports import tuning
+
+    section = tuning.report(report_run)
+    assert "trials" not in section.tables, "the suite's run does not tune"
+    used = dict(zip(*section.tables["hyperparameters"].T.values, strict=True))
+    assert set(used) == set(asdict(HParams()))
+    assert used["hidden_units"] == str(list(HParams().hidden_units))
+
+
+def test_attributions_rank_every_raw_feature_with_a_chart(report_run, summary):
+    from reports import attributions
+
+    section = attributions.report(report_run)
+    table = section.tables["attributions"]
+    assert list(table["feature"]) == summary.top_features
+    assert set(table["feature"]) == set(F.raw_model_features())
+    assert table["AUC drop"].is_monotonic_decreasing
+    assert section._repr_html_().count("data:image/svg+xml;base64,") == 1

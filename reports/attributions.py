@@ -1,0 +1,59 @@
+"""Which raw features the trained model relies on: permutation importances on the eval split."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline import pipeline as P
+from reports import charts
+from reports.artifacts import Run
+from reports.section import Section
+
+CHART_FEATURES = 16
+
+_COLUMNS = ["feature", "AUC drop", "spread", "mean probability change"]
+
+
+def table(result) -> pd.DataFrame:
+    """One row per raw feature, most important first."""
+    rows = [
+        {
+            "feature": f.feature,
+            "AUC drop": f.importance,
+            "spread": f.spread,
+            "mean probability change": f.prediction_change,
+        }
+        for f in result.features
+    ]
+    return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def report(run: Run) -> Section:
+    """The attributions of this run's model, as a table and a chart."""
+    from pipeline.attributions_component import load_result
+
+    section = Section("Attributions", "attributions")
+    artifact = run.output(P.ATTRIBUTIONS, "attributions")
+    if artifact is None:
+        section.not_produced(run.why_missing(P.ATTRIBUTIONS, "attributions"))
+        return section
+    result = load_result(artifact)
+    section.note(
+        f"Permutation importance on {result.examples:,} eval examples: each raw feature is "
+        f"shuffled {result.repeats} times and the model scored again; the AUC drops from "
+        f"{result.baseline_auc:.4f} by the amount shown. Near zero or negative: the model "
+        "does not rely on the feature. `python -m pipeline explain VERSION --example JSON` "
+        "explains one prediction of a pushed version."
+    )
+    frame = table(result)
+    section.table("attributions", frame)
+    top = frame.head(CHART_FEATURES)
+    section.charts(
+        [
+            charts.importances(
+                list(zip(top["feature"], top["AUC drop"], top["spread"], strict=True)),
+                "Feature importance (eval split)",
+            )
+        ]
+    )
+    return section

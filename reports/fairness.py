@@ -1,0 +1,92 @@
+"""Fairness: false positive and false negative rates per slice, and the gaps between slices."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline import pipeline as P
+from reports import charts
+from reports.artifacts import Run
+from reports.section import Section
+
+_GAP_COLUMNS = ["feature", "rate", "threshold", "gap", "limit", "highest", "lowest", "slices"]
+_SHORT = {"false_positive_rate": "FPR", "false_negative_rate": "FNR"}
+
+
+def gaps_table(outcome) -> pd.DataFrame:
+    """One row per feature, rate and threshold; breached gaps first."""
+    rows = [
+        {
+            "feature": g.feature,
+            "rate": g.rate,
+            "threshold": g.threshold,
+            "gap": g.gap,
+            "limit": g.limit,
+            "highest": g.highest,
+            "lowest": g.lowest,
+            "slices": g.slices,
+            "over the limit": g.breached,
+        }
+        for g in outcome.gaps
+    ]
+    frame = pd.DataFrame(rows, columns=[*_GAP_COLUMNS, "over the limit"])
+    return frame.sort_values("over the limit", ascending=False, kind="stable", ignore_index=True)
+
+
+def rates_table(outcome, feature: str) -> pd.DataFrame:
+    """Slices of `feature`: eval examples, each rate at each threshold, and whether it counts."""
+    rows: dict[str, dict] = {}
+    for r in outcome.rates:
+        if r.feature != feature:
+            continue
+        row = rows.setdefault(
+            r.value, {feature: r.value, "examples": r.examples, "in the gaps": False}
+        )
+        row[f"{_SHORT[r.rate]}@{r.threshold:g}"] = r.measured
+        row["in the gaps"] = row["in the gaps"] or r.counted
+    frame = pd.DataFrame(list(rows.values()))
+    if frame.empty:
+        return frame
+    return frame.sort_values("examples", ascending=False, ignore_index=True)
+
+
+def report(run: Run) -> Section:
+    """The FairnessCheck's verdict, its gaps (table and chart) and the rates per slice."""
+    from pipeline.fairness import describe
+    from pipeline.fairness_component import load_result
+
+    section = Section("Fairness", "fairness")
+    artifact = run.output(P.FAIRNESS_CHECK, "result")
+    if artifact is None:
+        section.not_produced(run.why_missing(P.FAIRNESS_CHECK, "result"))
+        return section
+    outcome = load_result(artifact)
+    mode = "blocking" if outcome.blocking else "reported only (not blocking)"
+    if outcome.blocked:
+        section.note(
+            "Blocked: a gap is over its limit, so the model was not blessed or pushed.", "bad"
+        )
+    elif outcome.breaches:
+        section.note(f"{len(outcome.breaches)} gap(s) over the limit; {mode}.", "bad")
+    else:
+        section.note(f"Every gap is within its limit; {mode}.", "good")
+    for gap in outcome.breaches:
+        section.note(describe(gap), "bad")
+    section.note(
+        "The gap of a rate is its largest minus its smallest value over the slices of one "
+        f"feature with at least {outcome.min_slice_examples:,} eval examples and examples of "
+        "the rate's class (negatives for FPR, positives for FNR)."
+    )
+    gaps = gaps_table(outcome)
+    section.table("gaps", gaps)
+    measured = gaps.dropna(subset=["gap"])
+    if not measured.empty:
+        rows = [
+            (f"{r.feature} {_SHORT[r.rate]}@{r.threshold:g}", r.gap, r.limit)
+            for r in measured.itertuples()
+        ]
+        section.charts([charts.measurements(rows, "Error-rate gaps between slices")])
+    for feature in dict.fromkeys(g.feature for g in outcome.gaps):
+        section.heading(f"Rates by {feature}")
+        section.table(f"by {feature}", rates_table(outcome, feature))
+    return section
