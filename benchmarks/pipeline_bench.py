@@ -264,28 +264,26 @@ def scaling(work: Path, factors: list[int], data: Path, logs: Path) -> list[dict
     return results
 
 
-def summarize(round_results: list[dict], scale_results: list[dict], sample_rows: int) -> dict:
-    """Medians, ratios and each target's verdict."""
+def _round_summary(round_results: list[dict]) -> tuple[dict, dict]:
+    """Medians, ratios and the speed and quality verdicts of the alternating rounds."""
 
-    def walls(key: str) -> list[float]:
-        return [r[key]["wall_s"] for r in round_results]
+    def median_of(key: str, field: str) -> float:
+        return _median([r[key][field] for r in round_results])
 
-    def peaks(key: str) -> list[float]:
-        return [r[key]["peak_rss_mb"] for r in round_results]
+    def ratio(phase: str) -> float:
+        return statistics.median(
+            r[f"project_{phase}"]["wall_s"] / r[f"reference_{phase}"]["wall_s"]
+            for r in round_results
+        )
 
-    cold_ratio = statistics.median(
-        r["project_cold"]["wall_s"] / r["reference_cold"]["wall_s"] for r in round_results
-    )
-    rerun_ratio = statistics.median(
-        r["project_rerun"]["wall_s"] / r["reference_rerun"]["wall_s"] for r in round_results
-    )
+    cold_ratio, rerun_ratio = ratio("cold"), ratio("rerun")
     seeds = [
         {"seed": r["seed"], **{k: r["project_metrics"].get(k) for k in ("auc", "binary_accuracy")}}
         for r in round_results
     ]
     summary = {
-        "median_wall_s": {k: _median(walls(k)) for k in _PHASES},
-        "median_peak_rss_mb": {k: _median(peaks(k)) for k in _PHASES},
+        "median_wall_s": {k: median_of(k, "wall_s") for k in _PHASES},
+        "median_peak_rss_mb": {k: median_of(k, "peak_rss_mb") for k in _PHASES},
         "cold_ratio": round(cold_ratio, 3),
         "rerun_ratio": round(rerun_ratio, 3),
         "project_seeds": seeds,
@@ -301,18 +299,42 @@ def summarize(round_results: list[dict], scale_results: list[dict], sample_rows:
             (s["binary_accuracy"] or 0) >= TARGETS["accuracy_min"] for s in seeds
         ),
     }
-    if len(scale_results) >= 2:
-        one = {"rows": sample_rows, "wall_s": summary["median_wall_s"]["project_cold"]}
-        points = [one, *scale_results]
-        marginal = [
-            (b["wall_s"] - a["wall_s"]) / (b["rows"] - a["rows"])
-            for a, b in itertools.pairwise(points)
-        ]
-        summary["marginal_s_per_1k_rows"] = [round(m * 1000, 4) for m in marginal]
-        summary["marginal_cost_ratio"] = round(marginal[-1] / marginal[0], 3)
-        targets["time grows no faster than rows (marginal cost ratio <= 1.1)"] = (
-            marginal[-1] / marginal[0] <= TARGETS["marginal_cost_ratio_max"]
+    return summary, targets
+
+
+def _scaling_summary(points: list[dict]) -> tuple[dict, dict]:
+    """Marginal seconds per row between successive sizes, and the linearity verdict."""
+    marginal = [
+        (b["wall_s"] - a["wall_s"]) / (b["rows"] - a["rows"]) for a, b in itertools.pairwise(points)
+    ]
+    summary = {
+        "marginal_s_per_1k_rows": [round(m * 1000, 4) for m in marginal],
+        "marginal_cost_ratio": round(marginal[-1] / marginal[0], 3),
+        "peak_rss_mb_by_rows": {str(p["rows"]): round(p["peak_rss_mb"]) for p in points},
+    }
+    verdict = marginal[-1] / marginal[0] <= TARGETS["marginal_cost_ratio_max"]
+    return summary, {"time grows no faster than rows (marginal cost ratio <= 1.1)": verdict}
+
+
+def summarize(round_results: list[dict], scale_results: list[dict], sample_rows: int) -> dict:
+    """Medians, ratios and each target's verdict (for what this run measured)."""
+    summary, targets = _round_summary(round_results) if round_results else ({}, {})
+    points = list(scale_results)
+    if round_results and not any(p["factor"] == 1 for p in points):
+        # The rounds' own cold runs are the 1x point.
+        cold = [r["project_cold"] for r in round_results]
+        points.insert(
+            0,
+            {
+                "rows": sample_rows,
+                "wall_s": _median([c["wall_s"] for c in cold]),
+                "peak_rss_mb": _median([c["peak_rss_mb"] for c in cold]),
+            },
         )
+    if len(points) >= 3:
+        more, verdicts = _scaling_summary(points)
+        summary.update(more)
+        targets.update(verdicts)
     summary["targets"] = targets
     return summary
 
@@ -345,11 +367,25 @@ def machine_info() -> dict:
 def markdown(results: dict) -> str:
     """The results as Markdown tables."""
     s = results["summary"]
-    med, mem = s["median_wall_s"], s["median_peak_rss_mb"]
     n = len(results["rounds"])
     lines = [
         f"Machine: {results['machine']['cpu_model']}, {results['machine']['cpu_count']} cores, "
-        f"{results['machine']['memory_gb']} GB; {results['date']}; {n} round(s), medians.",
+        f"{results['machine']['memory_gb']} GB; {results['date']}; {n} round(s), medians; "
+        f"load average (1/5/15 min) before / after: {results['load_average_before_after']}.",
+    ]
+    if n:
+        lines += _round_tables(results)
+    if results["scaling"]:
+        lines += _scaling_table(results)
+    lines += ["", "| Target | Met |", "|---|---|"]
+    lines += [f"| {name} | {'yes' if ok else 'NO'} |" for name, ok in s["targets"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _round_tables(results: dict) -> list[str]:
+    s = results["summary"]
+    med, mem = s["median_wall_s"], s["median_peak_rss_mb"]
+    lines = [
         "",
         "| Run | Reference (TFX example) | This project | Ratio | Target |",
         "|---|---:|---:|---:|---:|",
@@ -371,32 +407,34 @@ def markdown(results: dict) -> str:
             f"| {m.get('auc')} | {m.get('binary_accuracy')} "
             f"| {r['project_cold']['wall_s']:.1f} | {r['reference_cold']['wall_s']:.1f} |"
         )
-    if results["scaling"]:
+    return lines
+
+
+def _scaling_table(results: dict) -> list[str]:
+    s = results["summary"]
+    lines = [
+        "",
+        "| Data | Rows | Wall s | Rows/s | Peak RSS (tree) MB | Largest process MB | AUC |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results["scaling"]:
+        lines.append(
+            f"| x{r['factor']} | {r['rows']:,} | {r['wall_s']:.1f} | {r['rows_per_s']:,.0f} "
+            f"| {r['peak_rss_mb']:.0f} | {r['peak_process_rss_mb']:.0f} "
+            f"| {r['metrics'].get('auc')} |"
+        )
+    if "marginal_s_per_1k_rows" in s:
         lines += [
             "",
-            "| Data | Rows | Wall s | Rows/s | Peak RSS (tree) MB | Largest process MB | AUC |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            f"Marginal seconds per 1,000 rows between successive sizes: "
+            f"{s['marginal_s_per_1k_rows']}; last over first: {s['marginal_cost_ratio']}.",
         ]
-        for r in results["scaling"]:
-            lines.append(
-                f"| x{r['factor']} | {r['rows']:,} | {r['wall_s']:.1f} | {r['rows_per_s']:,.0f} "
-                f"| {r['peak_rss_mb']:.0f} | {r['peak_process_rss_mb']:.0f} "
-                f"| {r['metrics'].get('auc')} |"
-            )
-        if "marginal_s_per_1k_rows" in s:
-            lines.append("")
-            lines.append(
-                f"Marginal seconds per 1,000 rows (1x→10x, 10x→100x): "
-                f"{s['marginal_s_per_1k_rows']}; ratio {s['marginal_cost_ratio']}."
-            )
-    lines += ["", "| Target | Met |", "|---|---|"]
-    lines += [f"| {name} | {'yes' if ok else 'NO'} |" for name, ok in s["targets"].items()]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="one round and no scaling")
+    p.add_argument("--quick", action="store_true", help="one round, no scaling, nothing written")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (default: 3)")
     p.add_argument(
         "--scales", default="10,100", help="replication factors for scaling, '' for none"
@@ -416,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     factors = [] if args.quick else [int(f) for f in args.scales.split(",") if f.strip()]
     data = sample_csv()
     sample_rows = sum(1 for _ in data.open()) - 1
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-", dir=args.work_dir))
     logs = work / "logs"
     try:
@@ -428,20 +467,24 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
         "settings": {"rounds": n, "scales": factors, "sample_rows": sample_rows},
+        # Other work on the machine slows both sides; recorded, not corrected.
+        "load_average_before_after": [list(load_before), list(os.getloadavg())],
         "rounds": round_results,
         "scaling": scale_results,
     }
     results["summary"] = summarize(round_results, scale_results, sample_rows)
-    args.out.mkdir(parents=True, exist_ok=True)
-    name = "pipeline_bench_quick" if args.quick else "pipeline_bench"
     for r in [*results["rounds"], *results["scaling"]]:
         for value in r.values():  # scratch log paths are this machine's, not results
             if isinstance(value, dict):
                 value.pop("log", None)
         r.pop("log", None)
-    (args.out / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
     table = markdown(results)
-    (args.out / f"{name}.md").write_text(table)
+    if not args.quick:  # a smoke check writes nothing, like serving_bench.py --quick
+        args.out.mkdir(parents=True, exist_ok=True)
+        # A scaling-only run (--rounds 0) keeps the rounds' results beside it.
+        name = "pipeline_bench" if n else "pipeline_bench_scaling"
+        (args.out / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
+        (args.out / f"{name}.md").write_text(table)
     print(table)
     shutil.rmtree(work, ignore_errors=True)
     return 0 if all(results["summary"]["targets"].values()) else 3
