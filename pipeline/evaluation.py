@@ -13,6 +13,15 @@ EVAL_SIGNATURE = "serving_tf_example"
 PREPROCESSING_SIGNATURE = "transform_features"
 
 
+def metric_number(value) -> float | None:
+    """The number in a TFMA `MetricValue` (plain or bounded), or None for other kinds."""
+    if value.HasField("double_value"):
+        return value.double_value.value
+    if value.HasField("bounded_value"):
+        return value.bounded_value.value.value
+    return None
+
+
 def _metric(class_name: str, threshold: tfma.MetricThreshold | None = None, **kw):
     config = tfma.MetricConfig(class_name=class_name, **kw)
     if threshold is not None:

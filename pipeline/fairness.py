@@ -21,6 +21,7 @@ import json
 import math
 
 from pipeline.config import FairnessConfig
+from pipeline.evaluation import metric_number
 
 # Rate name -> TFMA metric class computing it.
 RATES = {"false_positive_rate": "FallOut", "false_negative_rate": "MissRate"}
@@ -96,6 +97,10 @@ class Gap:
     def breached(self) -> bool:
         return self.gap is not None and self.gap > self.limit
 
+    def as_dict(self) -> dict:
+        """The fields and `breached`, for JSON and tables."""
+        return {**dataclasses.asdict(self), "breached": self.breached}
+
 
 @dataclasses.dataclass(frozen=True)
 class FairnessOutcome:
@@ -128,14 +133,6 @@ class FairnessOutcome:
         )
 
 
-def _number(value) -> float | None:
-    if value.HasField("double_value"):
-        return value.double_value.value
-    if value.HasField("bounded_value"):
-        return value.bounded_value.value.value
-    return None
-
-
 def _decoded(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -153,7 +150,7 @@ def load_slice_metrics(evaluation_uri: str, features: tuple[str, ...]) -> dict:
         for entry in per_slice.metric_keys_and_values:
             if entry.key.model_name == BASELINE_MODEL or entry.key.is_diff:
                 continue
-            number = _number(entry.value)
+            number = metric_number(entry.value)
             if number is not None:
                 values[entry.key.name] = number
     return found

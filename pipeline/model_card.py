@@ -166,20 +166,7 @@ def fairness_section(outcome) -> dict | None:
         "blocking": outcome.blocking,
         "blocked": outcome.blocked,
         "breaches": [describe(g) for g in outcome.breaches],
-        "gaps": [
-            {
-                "feature": g.feature,
-                "rate": g.rate,
-                "threshold": g.threshold,
-                "gap": g.gap,
-                "limit": g.limit,
-                "highest": g.highest,
-                "lowest": g.lowest,
-                "slices": g.slices,
-                "breached": g.breached,
-            }
-            for g in outcome.gaps
-        ],
+        "gaps": [g.as_dict() for g in outcome.gaps],
     }
 
 

@@ -15,6 +15,7 @@ from tfx.types import artifact_utils, standard_artifacts  # noqa: F401 - registe
 from pipeline import gate_component
 from pipeline import pipeline as P
 from pipeline.config import PipelineConfig
+from pipeline.evaluation import metric_number
 from pipeline.gate import GateOutcome
 
 # Overall metrics shown in the summary, in this order (TFMA metric keys).
@@ -165,11 +166,8 @@ def overall_metrics(evaluation) -> tuple[dict[str, float], dict[str, float]]:
             key, value = entry.key, entry.value
             if key.is_diff or key.sub_key.ByteSize():
                 continue
-            if value.HasField("double_value"):
-                number = value.double_value.value
-            elif value.HasField("bounded_value"):
-                number = value.bounded_value.value.value
-            else:
+            number = metric_number(value)
+            if number is None:
                 continue
             target = baseline if key.model_name == BASELINE_MODEL else candidate
             target[key.name] = number

@@ -8,6 +8,7 @@ import pandas as pd
 
 from models import features as F
 from pipeline import pipeline as P
+from pipeline.evaluation import metric_number
 from pipeline.summary import SUMMARY_METRICS
 from reports import charts
 from reports.artifacts import Run
@@ -31,14 +32,6 @@ class Evaluation:
     validation_ok: bool
     blessed: bool | None
     baseline_uri: str | None
-
-
-def _number(value) -> float | None:
-    if value.HasField("double_value"):
-        return value.double_value.value
-    if value.HasField("bounded_value"):
-        return value.bounded_value.value.value
-    return None
 
 
 def _slice(slice_key) -> tuple[str, str]:
@@ -74,7 +67,7 @@ def load_metrics(uri: str) -> pd.DataFrame:
         feature, value = _slice(per_slice.slice_key)
         for entry in per_slice.metric_keys_and_values:
             key = entry.key
-            number = _number(entry.value)
+            number = metric_number(entry.value)
             if number is None or key.sub_key.ByteSize() or not key.HasField("example_weighted"):
                 continue
             rows.append(

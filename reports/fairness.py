@@ -15,21 +15,9 @@ _SHORT = {"false_positive_rate": "FPR", "false_negative_rate": "FNR"}
 
 def gaps_table(outcome) -> pd.DataFrame:
     """One row per feature, rate and threshold; breached gaps first."""
-    rows = [
-        {
-            "feature": g.feature,
-            "rate": g.rate,
-            "threshold": g.threshold,
-            "gap": g.gap,
-            "limit": g.limit,
-            "highest": g.highest,
-            "lowest": g.lowest,
-            "slices": g.slices,
-            "over the limit": g.breached,
-        }
-        for g in outcome.gaps
-    ]
-    frame = pd.DataFrame(rows, columns=[*_GAP_COLUMNS, "over the limit"])
+    rows = [g.as_dict() for g in outcome.gaps]
+    frame = pd.DataFrame(rows, columns=[*_GAP_COLUMNS, "breached"])
+    frame = frame.rename(columns={"breached": "over the limit"})
     return frame.sort_values("over the limit", ascending=False, kind="stable", ignore_index=True)
 
 
