@@ -121,10 +121,10 @@ def test_the_version_already_holding_a_model_is_found_by_its_card(tmp_path):
     from pipeline.pusher import version_of_model
 
     base = tmp_path / "serving" / "taxi"
-    _card(base / "1700000000", "/root/Trainer/model/7")
-    _card(base / "1700000005", "/root/Trainer/model/9")
+    _card(base / "1700000000", "/pipeline-root/Trainer/model/7")
+    _card(base / "1700000005", "/pipeline-root/Trainer/model/9")
     (base / "1700000009").mkdir()  # pushed before model cards: no card, never matches
-    _card(base / ".staging-1700000010-1", "/root/Trainer/model/11")  # not a version
-    assert version_of_model(str(base), "/root/Trainer/model/9") == "1700000005"
-    assert version_of_model(str(base), "/root/Trainer/model/11") is None
-    assert version_of_model(str(tmp_path / "nothing"), "/root/Trainer/model/7") is None
+    _card(base / ".staging-1700000010-1", "/pipeline-root/Trainer/model/11")  # not a version
+    assert version_of_model(str(base), "/pipeline-root/Trainer/model/9") == "1700000005"
+    assert version_of_model(str(base), "/pipeline-root/Trainer/model/11") is None
+    assert version_of_model(str(tmp_path / "nothing"), "/pipeline-root/Trainer/model/7") is None
