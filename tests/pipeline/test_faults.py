@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import PipelineConfig
+from pipeline import PipelineConfig, model_card
 from pipeline import pipeline as P
 from pipeline.runtime import default_data_root
 from pipeline.summary import RunSummary, summarize_latest_run
@@ -535,7 +535,12 @@ def tiny_serving_dir(stage):
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
-        shutil.copytree(production, mount / MODEL / production.name)
+        copy = mount / MODEL / production.name
+        shutil.copytree(production, copy)
+        # As if pushed before model cards existed: with its card the Pusher
+        # would recognise the (cached) model as already pushed there and
+        # skip the push, so the disk would never fill.
+        (copy / model_card.CARD_DIR / model_card.JSON_NAME).unlink()
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
