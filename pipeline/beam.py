@@ -92,7 +92,8 @@ def option_names(args: tuple[str, ...] | list[str]) -> set[str]:
     return names
 
 
-def _option_value(args: tuple[str, ...], name: str) -> str | None:
+def option_value(args: tuple[str, ...], name: str) -> str | None:
+    """The value of Beam-style option `name` (`--name=value` or `--name value`), or None."""
     for i, arg in enumerate(args):
         key, sep, value = arg[2:].partition("=")
         if arg.startswith("--") and key.replace("-", "_") == name:
@@ -109,7 +110,7 @@ def _refuse(runner: str) -> None:
 
 
 def _check_extra(extra: tuple[str, ...]) -> None:
-    runner = _option_value(extra, "runner")
+    runner = option_value(extra, "runner")
     if runner is not None:
         _refuse(runner)
         raise BeamArgsError(

@@ -93,10 +93,14 @@ def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
     command line is not meant for them (pytest's `-v` would become absl's
     `--verbosity`), so they see only the program name.
     """
-    from pipeline.beam_in_process import disable_state_cache
+    from pipeline.beam_in_process import (
+        disable_state_cache,
+        skip_tfx_repackaging_on_direct_runner,
+    )
     from pipeline.pipeline import create_pipeline
 
     disable_state_cache()
+    skip_tfx_repackaging_on_direct_runner()
     runner = _runner(orchestrator)
     argv = sys.argv
     sys.argv = argv[:1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import pipeline as P
-from reports import charts
+from reports import chart_cache, charts
 from reports.artifacts import Run
 from reports.section import Section
 
@@ -50,7 +50,9 @@ def report(run: Run) -> Section:
     top = frame.head(CHART_FEATURES)
     section.charts(
         [
-            charts.importances(
+            chart_cache.draw(
+                run.pipeline_root,
+                charts.importances,
                 list(zip(top["feature"], top["AUC drop"], top["spread"], strict=True)),
                 "Feature importance (eval split)",
             )

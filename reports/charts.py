@@ -23,10 +23,11 @@ Bucket = tuple[float, float, float]  # (low, high, share of rows)
 
 def _svg(fig: Figure) -> str:
     # Text stays text (smaller files, selectable labels); a fixed salt keeps
-    # element ids, and so the report, identical from one rendering to the next.
+    # element ids, and without a date the report is identical from one rendering
+    # to the next.
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "taxi-report"}):
         buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
 
 

@@ -7,12 +7,14 @@ thresholds the pipeline itself would judge by.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from pipeline import pipeline as P
 from pipeline.data_checks import DriftThresholds, comparator_anomalies, compare_statistics
-from reports import charts
+from reports import chart_cache, charts
 from reports import schema as schema_report
 from reports import statistics as statistics_report
 from reports.artifacts import Run
@@ -55,7 +57,10 @@ def measurement_table(anomalies: anomalies_pb2.Anomalies, kind: str) -> pd.DataF
     return frame.sort_values("value", ascending=False, ignore_index=True)
 
 
-def _show(section: Section, name: str, frame: pd.DataFrame, title: str, with_charts: bool):
+def _show(
+    section: Section, name: str, frame: pd.DataFrame, title: str, draw: Callable[..., str] | None
+):
+    """The measurements of one comparison; with a chart when `draw` is given."""
     over = frame[frame["result"] != "ok"]
     if over.empty:
         section.note(f"No feature is over its threshold ({len(frame)} compared).", "good")
@@ -63,9 +68,9 @@ def _show(section: Section, name: str, frame: pd.DataFrame, title: str, with_cha
         listed = ", ".join(over["feature"])
         section.note(f"Over the threshold: {listed}.", "bad")
     section.table(name, frame)
-    if with_charts and not frame.empty:
+    if draw is not None and not frame.empty:
         rows = list(zip(frame["feature"], frame["value"], frame["threshold"], strict=True))
-        section.charts([charts.measurements(rows, title)])
+        section.charts([draw(charts.measurements, rows, title)])
 
 
 def report(
@@ -86,12 +91,13 @@ def report(
         section.not_produced(run.why_missing(node, key))
         return section
 
+    draw = chart_cache.drawer(run.pipeline_root) if with_charts else None
     section.heading(f"Skew: {TRAIN} split against {EVAL} split")
     if TRAIN in statistics and EVAL in statistics:
         skew = compare_statistics(
             statistics[TRAIN], schema, serving=statistics[EVAL], thresholds=thresholds
         )
-        _show(section, "skew", measurement_table(skew, "skew"), "skew train/eval", with_charts)
+        _show(section, "skew", measurement_table(skew, "skew"), "skew train/eval", draw)
     else:
         section.not_produced(f"This run has no {TRAIN} and {EVAL} splits to compare.")
 
@@ -107,5 +113,5 @@ def report(
     previous = stats_artifact_utils.load_statistics(run.previous_statistics, TRAIN).proto()
     section.note(f"Previous run: {run.previous_run_id}.")
     drift = compare_statistics(statistics[TRAIN], schema, previous=previous, thresholds=thresholds)
-    _show(section, "drift", measurement_table(drift, "drift"), "drift vs previous run", with_charts)
+    _show(section, "drift", measurement_table(drift, "drift"), "drift vs previous run", draw)
     return section

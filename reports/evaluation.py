@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -10,7 +11,7 @@ from models import features as F
 from pipeline import pipeline as P
 from pipeline.evaluation import metric_number
 from pipeline.summary import SUMMARY_METRICS
-from reports import charts
+from reports import chart_cache, charts
 from reports.artifacts import Run
 from reports.section import Section
 
@@ -194,7 +195,9 @@ def slice_table(metrics: pd.DataFrame, slice_feature: str) -> pd.DataFrame:
     return table.rename_axis(columns=None)
 
 
-def _slice_chart(table: pd.DataFrame, feature: str, overall: float | None) -> str | None:
+def _slice_chart(
+    table: pd.DataFrame, feature: str, overall: float | None, draw: Callable[..., str]
+) -> str | None:
     if SLICE_CHART_METRIC not in table.columns:
         return None
     top = table.head(SLICE_CHART_LIMIT).dropna(subset=[SLICE_CHART_METRIC])
@@ -203,7 +206,7 @@ def _slice_chart(table: pd.DataFrame, feature: str, overall: float | None) -> st
     if top.empty:
         return None
     rows = list(zip(top[feature].astype(str), top[SLICE_CHART_METRIC], strict=True))
-    return charts.slice_metric(rows, overall, f"{SLICE_CHART_METRIC} by {feature}")
+    return draw(charts.slice_metric, rows, overall, f"{SLICE_CHART_METRIC} by {feature}")
 
 
 def _verdict(section: Section, evaluation: Evaluation) -> None:
@@ -239,12 +242,13 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     )
     candidate = overall.set_index("metric").get("candidate", pd.Series(dtype=float))
     chart_list = []
+    draw = chart_cache.drawer(run.pipeline_root)
     for feature in F.SLICE_FEATURES:
         table = slice_table(evaluation.metrics, feature)
         section.heading(f"By {feature}")
         section.table(f"by {feature}", table)
         if with_charts and not table.empty:
-            chart = _slice_chart(table, feature, candidate.get(SLICE_CHART_METRIC))
+            chart = _slice_chart(table, feature, candidate.get(SLICE_CHART_METRIC), draw)
             chart_list += [chart] if chart else []
     if chart_list:
         section.heading(f"{SLICE_CHART_METRIC} per slice (largest slices)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import pipeline as P
-from reports import charts
+from reports import chart_cache, charts
 from reports.artifacts import Run
 from reports.section import Section
 
@@ -73,7 +73,8 @@ def report(run: Run) -> Section:
             (f"{r.feature} {_SHORT[r.rate]}@{r.threshold:g}", r.gap, r.limit)
             for r in measured.itertuples()
         ]
-        section.charts([charts.measurements(rows, "Error-rate gaps between slices")])
+        title = "Error-rate gaps between slices"
+        section.charts([chart_cache.draw(run.pipeline_root, charts.measurements, rows, title)])
     for feature in dict.fromkeys(g.feature for g in outcome.gaps):
         section.heading(f"Rates by {feature}")
         section.table(f"by {feature}", rates_table(outcome, feature))

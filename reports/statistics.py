@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from pathlib import Path
+from collections.abc import Callable
 
 import pandas as pd
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from pipeline import pipeline as P
-from reports import charts
+from reports import chart_cache, charts
 from reports.artifacts import Run, split_names
 from reports.section import Section
 
@@ -115,8 +112,18 @@ def _shares(feature, num_examples: int) -> dict[str, float]:
     return {v.value: v.frequency / total for v in feature.string_stats.top_values}
 
 
-def feature_charts(statistics: dict[str, statistics_pb2.DatasetFeatureStatisticsList]) -> list:
-    """One SVG per feature: histograms (numbers) or top-value bars (strings), splits overlaid."""
+def _draw_now(chart: Callable[..., str], *args) -> str:
+    return chart(*args)
+
+
+def feature_charts(
+    statistics: dict[str, statistics_pb2.DatasetFeatureStatisticsList],
+    draw: Callable[..., str] = _draw_now,
+) -> list:
+    """One SVG per feature: histograms (numbers) or top-value bars (strings), splits overlaid.
+
+    `draw(chart, *args)` renders each one (`chart_cache.drawer` reuses kept SVGs).
+    """
     by_feature: dict[str, dict[str, tuple]] = {}
     for split, stats in statistics.items():
         data = dataset(stats)
@@ -128,42 +135,10 @@ def feature_charts(statistics: dict[str, statistics_pb2.DatasetFeatureStatistics
         if all(f.HasField("num_stats") for f, _ in per_split.values()):
             series = {split: _buckets(f, n) for split, (f, n) in per_split.items()}
             if any(series.values()):
-                svgs.append(charts.histogram(series, name))
+                svgs.append(draw(charts.histogram, series, name))
         elif all(f.HasField("string_stats") for f, _ in per_split.values()):
             series = {split: _shares(f, n) for split, (f, n) in per_split.items()}
-            svgs.append(charts.top_values(series, name))
-    return svgs
-
-
-# Rendered charts of a statistics artifact, kept beside the reports: artifacts
-# never change, and drawing them is most of the report's cost (3 s of the 4 s
-# of an unchanged rerun here).
-CHART_CACHE_DIR = Path("reports") / ".charts"
-
-
-def _chart_cache(run: Run, artifact) -> Path:
-    # URI and creation time, not the id alone: a new metadata store reuses ids.
-    key = f"{artifact.uri}|{artifact.mlmd_artifact.create_time_since_epoch}"
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return run.pipeline_root / CHART_CACHE_DIR / f"statistics-{digest}.json"
-
-
-def cached_feature_charts(run: Run, statistics) -> list[str]:
-    """`feature_charts(statistics)`, drawn once per statistics artifact."""
-    artifact = run.output(P.STATISTICS_GEN, "statistics")
-    path = _chart_cache(run, artifact)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    svgs = feature_charts(statistics)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(svgs), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only root still gets its report, just drawn every time
+            svgs.append(draw(charts.top_values, series, name))
     return svgs
 
 
@@ -187,5 +162,5 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
         section.table(split, feature_table(stats))
     if with_charts:
         section.heading("Distributions (share of rows; splits overlaid)")
-        section.charts(cached_feature_charts(run, statistics))
+        section.charts(feature_charts(statistics, chart_cache.drawer(run.pipeline_root)))
     return section
