@@ -126,8 +126,15 @@ def replicate_csv(source: Path, times: int, target: Path) -> int:
     return len(rows) * times
 
 
-def _env(**extra: str) -> dict:
+def _env(scratch: Path, **extra: str) -> dict:
+    """The environment of a measured run; its temporary files go to `scratch`.
+
+    The reference's TFX repackages itself into a new temporary folder for every
+    Beam component (49 MB each); under `scratch` they go when its root does.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    env["TMPDIR"] = str(scratch)
     env["TF_USE_LEGACY_KERAS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
@@ -148,7 +155,7 @@ class Reference:
     def run(self, log: Path) -> Measured:
         measured = run_measured(
             [sys.executable, str(self.script)],
-            env=_env(HOME=str(self.home)),
+            env=_env(self.home / "tmp", HOME=str(self.home)),
             cwd=self.home,
             log=log,
         )
@@ -176,7 +183,7 @@ class Project:
         ]
         if self.data_root is not None:
             cmd.append(f"--data-root={self.data_root}")
-        measured = run_measured(cmd, env=_env(), cwd=REPO_ROOT, log=log)
+        measured = run_measured(cmd, env=_env(self.root / "tmp"), cwd=REPO_ROOT, log=log)
         measured.check("run_local.py")
         return measured
 
