@@ -42,6 +42,8 @@ from pathlib import Path
 import psutil
 from machine import cpu_model
 
+from pipeline.beam import direct_defaults
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_PACKAGE = "tfx.examples.chicago_taxi_pipeline"
 REFERENCE_PIPELINE = "taxi_pipeline_native_keras.py"
@@ -58,6 +60,10 @@ TARGETS = {
     # above 1 would mean the cost per row grows with the data.
     "marginal_cost_ratio_max": 1.1,
 }
+
+# Workers of each DirectRunner mode a scaling point can force (0: one per CPU),
+# the same counts run_local.py picks for that mode by data size.
+DIRECT_WORKERS = {"in_memory": 1, "multi_processing": 0}
 
 
 @dataclasses.dataclass
@@ -170,8 +176,15 @@ class Reference:
 class Project:
     """`run_local.py` on its own pipeline root and serving folder."""
 
-    def __init__(self, root: Path, data_root: Path | None = None, seed: int = 0):
+    def __init__(
+        self,
+        root: Path,
+        data_root: Path | None = None,
+        seed: int = 0,
+        direct_mode: str | None = None,
+    ):
         self.root, self.data_root, self.seed = root, data_root, seed
+        self.direct_mode = direct_mode
 
     def run(self, log: Path) -> Measured:
         cmd = [
@@ -183,6 +196,9 @@ class Project:
         ]
         if self.data_root is not None:
             cmd.append(f"--data-root={self.data_root}")
+        if self.direct_mode is not None:
+            cmd += [f"--direct-running-mode={self.direct_mode}"]
+            cmd += [f"--direct-num-workers={DIRECT_WORKERS[self.direct_mode]}"]
         measured = run_measured(cmd, env=_env(self.root / "tmp"), cwd=REPO_ROOT, log=log)
         measured.check("run_local.py")
         return measured
@@ -247,19 +263,49 @@ def rounds(work: Path, n: int, data: Path, logs: Path) -> list[dict]:
     return results
 
 
-def scaling(work: Path, factors: list[int], data: Path, logs: Path) -> list[dict]:
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """One scaling point: the sample replicated `factor` times, in a DirectRunner mode.
+
+    `direct_mode=None` is the project's own choice by data size; a forced mode
+    measured beside it shows whether that choice is right at that size.
+    """
+
+    factor: int
+    direct_mode: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Scale:
+        factor, _, mode = text.strip().partition(":")
+        if mode and mode not in DIRECT_WORKERS:
+            raise argparse.ArgumentTypeError(
+                f"scale {text!r}: the mode after ':' must be one of {sorted(DIRECT_WORKERS)}"
+            )
+        return cls(int(factor), mode or None)
+
+    @property
+    def label(self) -> str:
+        return f"x{self.factor}" + (f"-{self.direct_mode}" if self.direct_mode else "")
+
+
+def scaling(work: Path, scales: list[Scale], data: Path, logs: Path) -> list[dict]:
     """The project alone on the sample replicated `factor` times, one cold run each."""
     results = []
-    for factor in factors:
-        data_root = work / f"data-x{factor}"
-        rows = replicate_csv(data, factor, data_root / "data.csv")
-        ours = Project(work / f"scale-x{factor}", data_root=data_root)
-        print(f"scale x{factor}: {rows:,} rows", flush=True)
-        measured = ours.run(logs / f"scale-x{factor}.log")
+    for scale in scales:
+        data_root = work / f"data-x{scale.factor}"
+        rows = replicate_csv(data, scale.factor, data_root / "data.csv")
+        ours = Project(
+            work / f"scale-{scale.label}", data_root=data_root, direct_mode=scale.direct_mode
+        )
+        print(f"scale {scale.label}: {rows:,} rows", flush=True)
+        measured = ours.run(logs / f"scale-{scale.label}.log")
         print(f"  project cold {measured.wall_s:7.1f} s", flush=True)
         results.append(
             {
-                "factor": factor,
+                "factor": scale.factor,
+                # What run_local.py chose by size on this machine, or the forced mode.
+                "direct_mode": scale.direct_mode or direct_defaults(rows, os.cpu_count())[0],
+                "mode_forced": scale.direct_mode is not None,
                 "rows": rows,
                 **dataclasses.asdict(measured),
                 "rows_per_s": round(rows / measured.wall_s, 1),
@@ -326,7 +372,8 @@ def _scaling_summary(points: list[dict]) -> tuple[dict, dict]:
 def summarize(round_results: list[dict], scale_results: list[dict], sample_rows: int) -> dict:
     """Medians, ratios and each target's verdict (for what this run measured)."""
     summary, targets = _round_summary(round_results) if round_results else ({}, {})
-    points = list(scale_results)
+    # Linearity is judged on the project's own choices; forced modes are for comparison.
+    points = [p for p in scale_results if not p.get("mode_forced")]
     if round_results and not any(p["factor"] == 1 for p in points):
         # The rounds' own cold runs are the 1x point.
         cold = [r["project_cold"] for r in round_results]
@@ -421,12 +468,15 @@ def _scaling_table(results: dict) -> list[str]:
     s = results["summary"]
     lines = [
         "",
-        "| Data | Rows | Wall s | Rows/s | Peak RSS (tree) MB | Largest process MB | AUC |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| Data | DirectRunner mode | Rows | Wall s | Rows/s | Peak RSS (tree) MB "
+        "| Largest process MB | AUC |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results["scaling"]:
         lines.append(
-            f"| x{r['factor']} | {r['rows']:,} | {r['wall_s']:.1f} | {r['rows_per_s']:,.0f} "
+            f"| x{r['factor']} | {r['direct_mode']}{' (forced)' if r.get('mode_forced') else ''} "
+            f"| {r['rows']:,} | {r['wall_s']:.1f} "
+            f"| {r['rows_per_s']:,.0f} "
             f"| {r['peak_rss_mb']:.0f} | {r['peak_process_rss_mb']:.0f} "
             f"| {r['metrics'].get('auc')} |"
         )
@@ -439,12 +489,20 @@ def _scaling_table(results: dict) -> list[str]:
     return lines
 
 
+def _scales(text: str) -> list[Scale]:
+    return [Scale.parse(f) for f in text.split(",") if f.strip()]
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="one round, no scaling, nothing written")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (default: 3)")
     p.add_argument(
-        "--scales", default="10,100", help="replication factors for scaling, '' for none"
+        "--scales",
+        type=_scales,
+        default="10,100",
+        help="replication factors for scaling, '' for none; FACTOR:MODE forces a DirectRunner "
+        f"mode ({'|'.join(sorted(DIRECT_WORKERS))}) beside the size rule, e.g. 10:in_memory",
     )
     p.add_argument(
         "--out", type=Path, default=REPO_ROOT / "benchmarks" / "results", help="results folder"
@@ -458,7 +516,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     n = 1 if args.quick else args.rounds
-    factors = [] if args.quick else [int(f) for f in args.scales.split(",") if f.strip()]
+    scales = [] if args.quick else args.scales
     data = sample_csv()
     sample_rows = sum(1 for _ in data.open()) - 1
     load_before = os.getloadavg()
@@ -466,14 +524,14 @@ def main(argv: list[str] | None = None) -> int:
     logs = work / "logs"
     try:
         round_results = rounds(work, n, data, logs)
-        scale_results = scaling(work, factors, data, logs)
+        scale_results = scaling(work, scales, data, logs)
     except RuntimeError as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         return 1
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "settings": {"rounds": n, "scales": factors, "sample_rows": sample_rows},
+        "settings": {"rounds": n, "scales": [x.label for x in scales], "sample_rows": sample_rows},
         # Other work on the machine slows both sides; recorded, not corrected.
         "load_average_before_after": [list(load_before), list(os.getloadavg())],
         "rounds": round_results,
