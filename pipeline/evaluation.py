@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import tensorflow_model_analysis as tfma
 
 from models import features as F
@@ -11,6 +13,11 @@ from pipeline.config import EvalThresholds
 # from the Transform graph through `transform_features`.
 EVAL_SIGNATURE = "serving_tf_example"
 PREPROCESSING_SIGNATURE = "transform_features"
+
+# TFMA's default is 10,000, and the curves are built for every slice (about 95
+# here). With 1,000 the sample's AUC moved by 3e-5 (0.96001 -> 0.95998) and
+# TFMA took 18-19 s instead of 22-24 s (timed alone, twice each).
+AUC_THRESHOLDS = 1000
 
 
 def metric_number(value) -> float | None:
@@ -47,8 +54,13 @@ def eval_config(thresholds: EvalThresholds) -> tfma.EvalConfig:
     )
     metrics = [
         _metric("ExampleCount"),
-        _metric("AUC", auc_threshold),
-        _metric("AUC", config='{"curve": "PR", "name": "auc_precision_recall"}'),
+        _metric("AUC", auc_threshold, config=json.dumps({"num_thresholds": AUC_THRESHOLDS})),
+        _metric(
+            "AUC",
+            config=json.dumps(
+                {"curve": "PR", "name": "auc_precision_recall", "num_thresholds": AUC_THRESHOLDS}
+            ),
+        ),
         _metric("BinaryAccuracy", accuracy_threshold),
         _metric("Precision"),
         _metric("Recall"),
