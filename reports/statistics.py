@@ -112,13 +112,9 @@ def _shares(feature, num_examples: int) -> dict[str, float]:
     return {v.value: v.frequency / total for v in feature.string_stats.top_values}
 
 
-def _draw_now(chart: Callable[..., str], *args) -> str:
-    return chart(*args)
-
-
 def feature_charts(
     statistics: dict[str, statistics_pb2.DatasetFeatureStatisticsList],
-    draw: Callable[..., str] = _draw_now,
+    draw: Callable[..., str],
 ) -> list:
     """One SVG per feature: histograms (numbers) or top-value bars (strings), splits overlaid.
 
