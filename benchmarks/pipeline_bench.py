@@ -43,6 +43,7 @@ import psutil
 from machine import cpu_model
 
 from pipeline.beam import direct_defaults
+from pipeline.runtime import git_state
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_PACKAGE = "tfx.examples.chicago_taxi_pipeline"
@@ -424,7 +425,10 @@ def markdown(results: dict) -> str:
     n = len(results["rounds"])
     lines = [
         f"Machine: {results['machine']['cpu_model']}, {results['machine']['cpu_count']} cores, "
-        f"{results['machine']['memory_gb']} GB; {results['date']}; {n} round(s), medians; "
+        f"{results['machine']['memory_gb']} GB; {results['date']}; "
+        f"commit {results['code']['git_commit'][:10] or 'unknown'}"
+        f"{' with uncommitted changes' if results['code']['uncommitted_changes'] else ''}; "
+        f"{n} round(s), medians; "
         f"load average (1/5/15 min) before / after: {results['load_average_before_after']}.",
     ]
     if n:
@@ -528,8 +532,10 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as e:
         print(f"benchmark failed: {e}", file=sys.stderr)
         return 1
+    commit, dirty = git_state(REPO_ROOT)
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "code": {"git_commit": commit, "uncommitted_changes": dirty},
         "machine": machine_info(),
         "settings": {"rounds": n, "scales": [x.label for x in scales], "sample_rows": sample_rows},
         # Other work on the machine slows both sides; recorded, not corrected.
