@@ -70,3 +70,19 @@ def test_skipping_twice_wraps_once(executor_args):
     beam_in_process.skip_tfx_repackaging_on_direct_runner()
     wrapper = dependency_utils.make_beam_dependency_flags
     assert not hasattr(wrapper.__wrapped__, "__wrapped__")
+
+
+def test_batches_are_sized_by_bytes_even_after_an_executor_parses_its_flags(executor_args):
+    from absl import flags
+    from tfx_bsl.coders import batch_util
+
+    before = flags.FLAGS.tfxio_use_byte_size_batching
+    try:
+        beam_in_process.batch_by_size()
+        executor_args(beam_args(BeamSettings(), rows=15_002, cpus=2))
+        kwargs = batch_util.GetBatchElementsKwargs(None)
+    finally:
+        flags.FLAGS.tfxio_use_byte_size_batching = before
+    # Fixed bounds: no timing-based tuning of the batch size.
+    assert kwargs["min_batch_size"] == kwargs["max_batch_size"]
+    assert "target_batch_duration_secs" not in kwargs
