@@ -49,6 +49,18 @@ PORTABLE_JOB_TIMEOUT_S = 86_400
 # took 24 s instead of 77 s here, along with other changes (docs/benchmarks.md).
 PICKLE_LIBRARY = "cloudpickle"
 
+# tfx-bsl batches examples for Transform, TFDV and TFMA with `beam.BatchElements`,
+# which by default grows batches by how long each one took: batch boundaries then
+# follow the machine's load, and with them the float sums of Transform's
+# analyzers (a z-scored fare differed in the 7th digit between two runs on the
+# same data, and training amplified it into a different eval result). Batching
+# by byte size (at most 8,192 examples a batch) makes the boundaries a function
+# of the data. It is an absl flag of tfx-bsl, read where the Beam pipeline is
+# built: TFX's Beam executors parse absl flags from their Beam arguments, so it
+# travels with them to every orchestrator (Beam itself logs it as unparseable
+# and ignores it).
+BYTE_SIZE_BATCHING_FLAG = "tfxio_use_byte_size_batching"
+
 
 class BeamArgsError(ValueError):
     """The Beam flags cannot work together; the message says what to change."""
@@ -213,6 +225,15 @@ def _dataflow_args(s: BeamSettings, given: set[str]) -> list[str]:
     return args
 
 
+def _every_runner_args(given: set[str]) -> list[str]:
+    args = []
+    if "pickle_library" not in given:
+        args.append(f"--pickle_library={PICKLE_LIBRARY}")
+    if not given & {BYTE_SIZE_BATCHING_FLAG, f"no{BYTE_SIZE_BATCHING_FLAG}"}:
+        args.append(f"--{BYTE_SIZE_BATCHING_FLAG}")
+    return args
+
+
 def beam_args(
     settings: BeamSettings, *, rows: int | None = None, cpus: int | None = None
 ) -> tuple[str, ...]:
@@ -242,9 +263,7 @@ def beam_args(
         chosen = _dataflow_args(settings, given)
     else:
         chosen = _portable_args(settings, given)
-    if "pickle_library" not in given:
-        chosen = [*chosen, f"--pickle_library={PICKLE_LIBRARY}"]
-    return (*chosen, *settings.extra)
+    return (*chosen, *_every_runner_args(given), *settings.extra)
 
 
 def check_endpoint(address: str, timeout: float = 5.0) -> None:

@@ -57,22 +57,3 @@ def skip_tfx_repackaging_on_direct_runner() -> None:
 
     make_beam_dependency_flags.__wrapped__ = build
     dependency_utils.make_beam_dependency_flags = make_beam_dependency_flags
-
-
-def batch_by_size() -> None:
-    """Batch examples for Transform, TFMA and TFDV by size, not by timing.
-
-    tfx-bsl's default lets `beam.BatchElements` grow batches from 1 example
-    by how long each took, so batch boundaries change with the machine's load,
-    and with them the float sums of Transform's analyzers (a z-scored fare
-    differed in the 7th digit between two runs on the same data), which
-    training then amplified: two runs from scratch on the same data and seed
-    disagreed on an eval example. Batching by byte size (tfx-bsl's
-    `tfxio_use_byte_size_batching` flag; at most 8,192 examples a batch) makes
-    the boundaries a function of the data. TFX's Beam executors parse absl
-    flags only from their arguments, so a value set here stays. Idempotent.
-    """
-    from absl import flags
-    from tfx_bsl.coders import batch_util  # noqa: F401  (defines the flag)
-
-    flags.FLAGS.tfxio_use_byte_size_batching = True

@@ -94,7 +94,6 @@ def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
     `--verbosity`), so they see only the program name.
     """
     from pipeline.beam_in_process import (
-        batch_by_size,
         disable_state_cache,
         skip_tfx_repackaging_on_direct_runner,
     )
@@ -102,7 +101,6 @@ def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
 
     disable_state_cache()
     skip_tfx_repackaging_on_direct_runner()
-    batch_by_size()
     runner = _runner(orchestrator)
     argv = sys.argv
     sys.argv = argv[:1]

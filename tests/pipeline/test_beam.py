@@ -11,6 +11,7 @@ from pipeline import beam
 from pipeline.beam import BeamArgsError, BeamSettings, beam_args
 
 PICKLE = "--pickle_library=cloudpickle"
+BATCH_BY_SIZE = "--tfxio_use_byte_size_batching"
 
 
 def test_small_data_runs_in_one_in_memory_worker():
@@ -18,6 +19,7 @@ def test_small_data_runs_in_one_in_memory_worker():
         "--direct_running_mode=in_memory",
         "--direct_num_workers=1",
         PICKLE,
+        BATCH_BY_SIZE,
     )
 
 
@@ -27,6 +29,7 @@ def test_large_data_uses_one_process_per_cpu():
         "--direct_running_mode=multi_processing",
         "--direct_num_workers=8",
         PICKLE,
+        BATCH_BY_SIZE,
     )
 
 
@@ -40,11 +43,13 @@ def test_the_users_direct_settings_win_over_the_size_rule():
         "--direct_running_mode=multi_threading",
         "--direct_num_workers=3",
         PICKLE,
+        BATCH_BY_SIZE,
     )
     via_beam_arg = BeamSettings(extra=("--direct_num_workers=2",))
     assert beam_args(via_beam_arg, rows=10, cpus=8) == (
         "--direct_running_mode=in_memory",
         PICKLE,
+        BATCH_BY_SIZE,
         "--direct_num_workers=2",
     )
 
@@ -53,6 +58,15 @@ def test_a_pickler_given_with_beam_arg_wins():
     args = beam_args(BeamSettings(extra=("--pickle_library=dill",)), rows=10, cpus=2)
     assert "--pickle_library=dill" in args
     assert PICKLE not in args
+
+
+@pytest.mark.parametrize(
+    "given", ["--tfxio_use_byte_size_batching=false", "--notfxio_use_byte_size_batching"]
+)
+def test_batching_by_timing_can_be_asked_for_with_beam_arg(given):
+    args = beam_args(BeamSettings(extra=(given,)), rows=10, cpus=2)
+    assert args[-1] == given
+    assert BATCH_BY_SIZE not in args
 
 
 def test_flink_with_a_job_endpoint_and_the_worker_image():
@@ -69,6 +83,7 @@ def test_flink_with_a_job_endpoint_and_the_worker_image():
         "--environment_type=DOCKER",
         "--environment_config=registry/taxi-tfx-worker:1",
         PICKLE,
+        BATCH_BY_SIZE,
         "--parallelism=4",
     )
 
@@ -84,6 +99,7 @@ def test_spark_with_a_local_job_server_jar_and_a_worker_pool(tmp_path):
         "--environment_type=EXTERNAL",
         "--environment_config=localhost:50000",
         PICKLE,
+        BATCH_BY_SIZE,
     )
 
 
@@ -97,6 +113,7 @@ def test_portable_keeps_an_environment_and_timeout_given_with_beam_arg():
         "--runner=PortableRunner",
         "--job_endpoint=localhost:8099",
         PICKLE,
+        BATCH_BY_SIZE,
         "--environment_type=LOOPBACK",
         "--job_server_timeout=600",
     )
@@ -118,6 +135,7 @@ def test_dataflow_arguments():
         "--temp_location=gs://b/tmp",
         "--sdk_container_image=europe-docker.pkg.dev/p/r/taxi-tfx-worker:1",
         PICKLE,
+        BATCH_BY_SIZE,
         "--max_num_workers=20",
     )
 

@@ -6,9 +6,11 @@ import sys
 import tempfile
 
 import pytest
+from absl import flags
 from tfx.components.statistics_gen.executor import Executor as StatisticsGenExecutor
 from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
 from tfx.utils import dependency_utils
+from tfx_bsl.coders import batch_util
 
 from pipeline import beam_in_process
 from pipeline.beam import BeamSettings, beam_args
@@ -23,6 +25,9 @@ def executor_args(monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     # The executor parses sys.argv as absl flags; pytest's own are not for it.
     monkeypatch.setattr(sys, "argv", sys.argv[:1])
+    # Executors set absl flags for the whole process; later tests get them back.
+    batching = flags.FLAGS["tfxio_use_byte_size_batching"]
+    monkeypatch.setattr(batching, "value", batching.value)
     beam_in_process.skip_tfx_repackaging_on_direct_runner()
 
     def run(args) -> list[str]:
@@ -72,17 +77,15 @@ def test_skipping_twice_wraps_once(executor_args):
     assert not hasattr(wrapper.__wrapped__, "__wrapped__")
 
 
-def test_batches_are_sized_by_bytes_even_after_an_executor_parses_its_flags(executor_args):
-    from absl import flags
-    from tfx_bsl.coders import batch_util
+@pytest.mark.parametrize(
+    ("extra", "by_size"),
+    [((), True), (("--notfxio_use_byte_size_batching",), False)],
+)
+def test_executors_batch_as_the_beam_arguments_say(executor_args, extra, by_size):
+    flags.FLAGS["tfxio_use_byte_size_batching"].value = not by_size
+    executor_args(beam_args(BeamSettings(extra=extra), rows=15_002, cpus=2))
+    kwargs = batch_util.GetBatchElementsKwargs(None)
 
-    before = flags.FLAGS.tfxio_use_byte_size_batching
-    try:
-        beam_in_process.batch_by_size()
-        executor_args(beam_args(BeamSettings(), rows=15_002, cpus=2))
-        kwargs = batch_util.GetBatchElementsKwargs(None)
-    finally:
-        flags.FLAGS.tfxio_use_byte_size_batching = before
-    # Fixed bounds: no timing-based tuning of the batch size.
-    assert kwargs["min_batch_size"] == kwargs["max_batch_size"]
-    assert "target_batch_duration_secs" not in kwargs
+    # By size: fixed bounds, no tuning of the batch size by how long batches take.
+    assert (kwargs["min_batch_size"] == kwargs["max_batch_size"]) is by_size
+    assert ("target_batch_duration_secs" in kwargs) is not by_size
