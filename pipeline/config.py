@@ -9,13 +9,16 @@ from __future__ import annotations
 import dataclasses
 
 from models import features as F
+from pipeline.beam import BeamSettings, beam_args
 
 # Deterministic split by hash of each example: 70% train, 10% validation
 # (early stopping), 20% eval (the Evaluator's blessing).
 DEFAULT_SPLITS = (("train", 7), ("validation", 1), ("eval", 2))
 
-# Small data runs fastest in one process; see benchmarks/ for larger data.
-DEFAULT_BEAM_ARGS = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+# Small data runs fastest in one process (see benchmarks/ for larger data), with
+# the arguments every runner gets: the pickler, and batching that keeps runs
+# reproducible (pipeline/beam.py).
+DEFAULT_BEAM_ARGS = beam_args(BeamSettings(), rows=0)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import socket
 
 import pytest
@@ -31,6 +32,14 @@ def test_large_data_uses_one_process_per_cpu():
         PICKLE,
         BATCH_BY_SIZE,
     )
+
+
+def test_a_config_without_beam_args_gets_what_a_small_local_run_gets():
+    from pipeline.config import PipelineConfig
+
+    fields = {f.name: f for f in dataclasses.fields(PipelineConfig)}
+    assert fields["beam_args"].default == beam_args(BeamSettings(), rows=15_002, cpus=2)
+    assert BATCH_BY_SIZE in fields["beam_args"].default
 
 
 def test_unknown_size_lets_beam_use_every_cpu_where_it_runs():
