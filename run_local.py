@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 from pathlib import Path
 
 from pipeline import beam
@@ -292,4 +291,6 @@ def _run(args, console, data_root, schema_path, pipeline_root, data, beam_args) 
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipeline.runtime import exit_without_final_collection
+
+    exit_without_final_collection(main())

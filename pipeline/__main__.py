@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import sys
 
 COMMANDS = (
     "pipeline.versions_cmd",  # versions | rollback
@@ -39,4 +38,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from pipeline.runtime import exit_without_final_collection
+
+    exit_without_final_collection(main())

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from pipeline.config import PipelineConfig
 from pipeline.progress import ComponentEvent, ComponentProgress
-from pipeline.runtime import stderr_to
+from pipeline.runtime import long_lived_imports, stderr_to
 
 ORCHESTRATORS = ("local", "beam")
 EXIT_OK = 0
@@ -72,18 +72,25 @@ def _configure_logging(log_path: Path, verbose: bool) -> None:
         logging.getLogger().handlers[:] = [handler]
 
 
-def _runner(orchestrator: str):
+def _runner_class(orchestrator: str):
     if orchestrator == "local":
         from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-        return LocalDagRunner()
+        return LocalDagRunner
     if orchestrator == "beam":
         # The DAG itself becomes a Beam pipeline (one ParDo per component) on
         # Beam's local runner.
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
 
-        return BeamDagRunner()
+        return BeamDagRunner
     raise ValueError(f"orchestrator must be one of {ORCHESTRATORS}, got {orchestrator!r}")
+
+
+def import_pipeline_code(orchestrator: str = "local") -> None:
+    """Import what `run_pipeline` needs (TFX, TensorFlow, Beam) without running anything."""
+    from pipeline.pipeline import create_pipeline  # noqa: F401
+
+    _runner_class(orchestrator)
 
 
 def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
@@ -101,7 +108,7 @@ def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
 
     disable_state_cache()
     skip_tfx_repackaging_on_direct_runner()
-    runner = _runner(orchestrator)
+    runner = _runner_class(orchestrator)()
     argv = sys.argv
     sys.argv = argv[:1]
     try:
@@ -163,6 +170,8 @@ def run_and_report(
         logging.getLogger("absl").addHandler(progress)
         try:
             with status:
+                with long_lived_imports():
+                    import_pipeline_code(orchestrator)
                 run_pipeline(config, orchestrator)
         except KeyboardInterrupt:
             console.print(f"  [red]✗[/] interrupted during {progress.current or 'set-up'}")
