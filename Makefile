@@ -32,6 +32,7 @@ run: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(VENV)/bin/python -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(TEST_STAMP)
@@ -40,6 +41,7 @@ test-fast: $(TEST_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/python -m ruff check .
 	$(VENV)/bin/python -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf outputs

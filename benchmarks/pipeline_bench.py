@@ -42,8 +42,8 @@ from pathlib import Path
 import psutil
 from machine import cpu_model
 
-from pipeline.beam import direct_defaults
-from pipeline.runtime import git_state
+from pipeline.beam_args import direct_defaults
+from pipeline.runners.provenance import git_state
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_PACKAGE = "tfx.examples.chicago_taxi_pipeline"

@@ -51,8 +51,10 @@ from typing import Any
 
 from machine import cpu_model
 
+from pipeline import defaults
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MODEL_DIR = REPO_ROOT / "outputs" / "serving" / "taxi"
+DEFAULT_MODEL_DIR = defaults.SERVING_DIR / defaults.MODEL_NAME
 DEFAULT_RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 PROJECT_BATCHING_CONFIG = REPO_ROOT / "serving" / "container" / "batching.config"
 RESULTS_NAME = "serving_bench"
@@ -154,17 +156,19 @@ class PhaseResult:
 
 def find_version_dir(model_dir: Path) -> Path:
     """The highest numbered version under a pushed model's base dir, as the server picks it."""
-    versions = [p for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()]
+    from models import layout
+
+    versions = layout.version_names(model_dir)
     if not versions:
         raise FileNotFoundError(f"no numbered version directory under {model_dir}")
-    return max(versions, key=lambda p: int(p.name))
+    return model_dir / versions[-1]
 
 
 def read_example_rows(count: int) -> list[dict]:
     """The first `count` rows of the taxi CSV sample that ships with tfx."""
-    from pipeline.runtime import default_data_root
+    from pipeline.defaults import sample_data_root
 
-    with (default_data_root() / "data.csv").open(newline="", encoding="utf-8") as f:
+    with (sample_data_root() / "data.csv").open(newline="", encoding="utf-8") as f:
         return list(itertools.islice(csv.DictReader(f), count))
 
 
@@ -182,12 +186,11 @@ def build_payload(model_name: str, batch_size: int) -> Payload:
     """Typed raw features for `serving_default`, encoded once for REST and gRPC."""
     from tensorflow_serving.apis import predict_pb2
 
-    from pipeline.inputs import load_schema
-    from pipeline.runtime import packaged_schema
+    from schemas import load_schema
     from serving.rows import to_columns, to_instances
     from serving.tensors import to_tensor_proto
 
-    schema = load_schema(packaged_schema())
+    schema = load_schema()
     instances = to_instances(read_example_rows(batch_size), schema)
     columns = to_columns(instances, schema)
     # As RestClient sends it: a missing float feature is a bare NaN token.
@@ -205,7 +208,7 @@ class InProcessSignature:
     def __init__(self, version_dir: Path, columns: dict) -> None:
         import tensorflow as tf
 
-        from models.model import OUTPUT_NAME
+        from models.features import OUTPUT_NAME
 
         self._signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
         self._tensors = {name: tf.constant(values) for name, values in columns.items()}
@@ -227,7 +230,7 @@ class InProcessSession:
     """
 
     def __init__(self, model_name: str, version_dir: Path, columns: dict) -> None:
-        from models.model import OUTPUT_NAME
+        from models.features import OUTPUT_NAME
         from serving.servable import Servable
 
         self._servable = Servable.load(model_name, int(version_dir.name), str(version_dir))
@@ -361,7 +364,7 @@ def wait_until_available(servers: dict[str, ServerProcess], model_name: str) -> 
 
 def check_answers(server: ServerProcess, model_name: str, payload: Payload, expected) -> None:
     """Both protocols answer like the in-process call (through the project's clients)."""
-    from models.model import OUTPUT_NAME
+    from models.features import OUTPUT_NAME
     from serving.client import GrpcClient, RestClient
 
     with RestClient(server.rest_url, model_name) as client:
@@ -847,10 +850,12 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"  # before anything imports TensorFlow
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from models import layout
+    from models.keras_version import use_keras_2
+
+    use_keras_2()  # before anything imports TensorFlow
     args = parse_args(argv)
-    if not (args.model_dir.is_dir() and any(p.name.isdigit() for p in args.model_dir.iterdir())):
+    if not layout.version_names(args.model_dir):
         print(
             f"No pushed model at {args.model_dir}: run `make run` first, "
             "or pass --model-dir <serving-dir>/<model>.",

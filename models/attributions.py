@@ -17,15 +17,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from collections.abc import Mapping
 
 import numpy as np
 
 from models import features as F
-from models.model import OUTPUT_NAME
+from models import layout
+from models.features import OUTPUT_NAME
 
-RAW_SIGNATURE = "serving_default"
-TRANSFORM_SIGNATURE = "transform_features"
+RAW_SIGNATURE = layout.SERVING_SIGNATURE
+TRANSFORM_SIGNATURE = layout.TRANSFORM_SIGNATURE
 METHOD = "permutation importance (AUC drop) on the eval split"
 BATCH_SIZE = 4096
 
@@ -77,6 +79,19 @@ def _jsonable(row: Mapping) -> dict:
     return {
         k: None if isinstance(v, float) and math.isnan(v) else v for k, v in sorted(row.items())
     }
+
+
+def background_of(version_dir: str) -> list[dict]:
+    """The background rows the Pusher stored with a pushed version's attributions."""
+    path = os.path.join(version_dir, layout.ATTRIBUTIONS_FILE)
+    if not os.path.isdir(version_dir):
+        raise FileNotFoundError(f"no version at {version_dir}")
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{path} does not exist: the version was pushed without attributions"
+        )
+    with open(path, encoding="utf-8") as f:
+        return list(GlobalAttributions.from_json(f.read()).background)
 
 
 def load_model(model_dir: str):

@@ -16,6 +16,8 @@ TIPS_KEY = "tips"
 FARE_KEY = "fare"
 BIG_TIP_FRACTION = 0.2
 LABEL_KEY = "big_tipper"
+# What every signature of the served model answers: the probability of a big tip.
+OUTPUT_NAME = "big_tipper_probability"
 
 # Skewed, non-negative amounts: log1p, then z-score.
 LOG_NUMERIC_FEATURES = ("fare", "trip_miles", "trip_seconds")

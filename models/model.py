@@ -6,30 +6,12 @@ objects, and mixing them with Keras 3 layers breaks the exported graph.
 
 from __future__ import annotations
 
-import dataclasses
-
 import tensorflow as tf
 import tf_keras as keras
 
 from models import features as F
-
-OUTPUT_NAME = "big_tipper_probability"
-
-
-@dataclasses.dataclass(frozen=True)
-class HParams:
-    """Network and optimiser settings (the Trainer's defaults)."""
-
-    # Two layers, heavy dropout and small embeddings: with ~10k training rows
-    # the earlier (256, 128, 64), dropout 0.2, embeddings up to 16 started to
-    # overfit after 400 steps (validation loss rising from the 4th look). On
-    # the validation split this setting did as well within noise over four
-    # seeds (docs/benchmarks.md, "Model settings"), with 86k weights, not 106k.
-    hidden_units: tuple[int, ...] = (256, 128)
-    dropout: float = 0.4
-    learning_rate: float = 1e-3
-    max_embedding_dim: int = 8
-    batch_size: int = 256
+from models.features import OUTPUT_NAME
+from models.hparams import HParams
 
 
 def skip_autograph_for_tf_keras() -> None:

@@ -16,7 +16,8 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from models import features as F
-from models.model import OUTPUT_NAME
+from models import layout
+from models.features import OUTPUT_NAME
 
 
 def serving_feature_spec(tf_transform_output: tft.TFTransformOutput) -> dict:
@@ -78,7 +79,7 @@ def make_signatures(model, tf_transform_output: tft.TFTransformOutput) -> dict:
         return model.tft_layer(features)
 
     return {
-        "serving_default": serve_raw_features.get_concrete_function(),
-        "serving_tf_example": serve_tf_examples.get_concrete_function(),
-        "transform_features": transform_features.get_concrete_function(),
+        layout.SERVING_SIGNATURE: serve_raw_features.get_concrete_function(),
+        layout.EXAMPLES_SIGNATURE: serve_tf_examples.get_concrete_function(),
+        layout.TRANSFORM_SIGNATURE: transform_features.get_concrete_function(),
     }

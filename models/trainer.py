@@ -6,51 +6,15 @@ blessing is decided on data the training loop did not select on.
 
 from __future__ import annotations
 
-import dataclasses
-
-import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
-from tfx.components.trainer.fn_args_utils import DataAccessor, FnArgs
-from tfx_bsl.public import tfxio
+from tfx.components.trainer.fn_args_utils import FnArgs
 
-from models import features as F
-from models.model import HParams, build_model
+from models.data import transformed_dataset
+from models.hparams import PATIENCE_EPOCHS, STEPS_PER_EPOCH, hparams_from, write_hparams
+from models.model import build_model
 from models.signatures import make_signatures
-from models.tuning import hparams_from_tuner, write_hparams
-
-# Steps between two looks at the validation split; early stopping counts these.
-STEPS_PER_EPOCH = 100
-PATIENCE_EPOCHS = 4
-
-
-def _dataset(
-    files: list[str],
-    data_accessor: DataAccessor,
-    tf_transform_output: tft.TFTransformOutput,
-    batch_size: int,
-    *,
-    shuffle: bool,
-    seed: int,
-) -> tf.data.Dataset:
-    options = tfxio.TensorFlowDatasetOptions(
-        batch_size=batch_size,
-        label_key=F.transformed_label(),
-        shuffle=shuffle,
-        shuffle_seed=seed,
-        num_epochs=None if shuffle else 1,
-    )
-    return data_accessor.tf_dataset_factory(
-        files, options, tf_transform_output.transformed_metadata.schema
-    )
-
-
-def hparams_from(custom_config: dict | None) -> HParams:
-    """HParams overridden by the `hparams` entry of the Trainer's custom_config."""
-    overrides = dict((custom_config or {}).get("hparams", {}))
-    if "hidden_units" in overrides:
-        overrides["hidden_units"] = tuple(overrides["hidden_units"])
-    return dataclasses.replace(HParams(), **overrides)
+from models.tuning import hparams_from_tuner
 
 
 def run_fn(fn_args: FnArgs) -> None:
@@ -62,7 +26,7 @@ def run_fn(fn_args: FnArgs) -> None:
     hparams = hparams_from_tuner(fn_args.hyperparameters, hparams_from(custom_config))
 
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train = _dataset(
+    train = transformed_dataset(
         fn_args.train_files,
         fn_args.data_accessor,
         tf_transform_output,
@@ -70,7 +34,7 @@ def run_fn(fn_args: FnArgs) -> None:
         shuffle=True,
         seed=seed,
     )
-    validation = _dataset(
+    validation = transformed_dataset(
         fn_args.eval_files,
         fn_args.data_accessor,
         tf_transform_output,
@@ -112,8 +76,8 @@ def run_fn(fn_args: FnArgs) -> None:
         signatures=make_signatures(model, tf_transform_output),
         # Every layer is a built-in Keras layer, so `load_model` rebuilds the
         # network from its config; tracing each layer's call into the
-        # SavedModel as well took 4-5 s more of the Trainer here, for nothing
-        # TF Serving, TFMA or the tests read.
+        # SavedModel as well costs Trainer time (docs/benchmarks.md) for
+        # nothing TF Serving, TFMA or the tests read.
         save_traces=False,
     )
     write_hparams(fn_args.serving_model_dir, hparams, tuned=bool(fn_args.hyperparameters))

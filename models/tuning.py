@@ -3,25 +3,20 @@
 Each trial builds `models.model.build_model(HParams)`, so the network the
 Tuner scores is the one the Trainer trains with the best trial's values.
 `hparams_from_tuner` turns the Tuner's `best_hyperparameters` (a KerasTuner
-config) back into `HParams`; `write_hparams` records in the SavedModel what
-the Trainer trained with and where the values came from.
+config) back into `HParams` (models/hparams.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from collections.abc import Mapping
 
-from models.model import HParams
+from models.hparams import HParams
 
 # The trial's validation log loss: what the Trainer's early stopping watches
 # (AUC ignores calibration, and the blessing also judges accuracy at 0.5).
 OBJECTIVE = "val_loss"
 PROJECT_NAME = "taxi_tuning"
-# Written into the SavedModel: `<model>/assets.extra/hparams.json`.
-HPARAMS_PATH = os.path.join("assets.extra", "hparams.json")
 
 # The search space: every value here is an `HParams` field or maps onto one.
 WIDTHS = (64, 128, 256)  # units of the first hidden layer; each next layer halves
@@ -81,28 +76,6 @@ def hparams_from_tuner(config: Mapping | None, base: HParams) -> HParams:
     return hparams_from_values(kt.HyperParameters.from_config(dict(config)).values, base)
 
 
-def write_hparams(model_dir: str, hparams: HParams, *, tuned: bool) -> str:
-    """Record in the SavedModel what it was trained with, for its model card and lineage."""
-    # tfx's io_utils: the model directory may be on a remote filesystem (gs://).
-    from tfx.utils import io_utils
-
-    path = os.path.join(model_dir, HPARAMS_PATH)
-    record = {"source": "tuner" if tuned else "defaults", **dataclasses.asdict(hparams)}
-    io_utils.write_string_file(path, json.dumps(record, indent=1, sort_keys=True))
-    return path
-
-
-def read_hparams(model_dir: str) -> dict | None:
-    """What `write_hparams` recorded in `model_dir`, or None for a model without it."""
-    from tfx.dsl.io import fileio
-
-    path = os.path.join(model_dir, HPARAMS_PATH)
-    if not fileio.exists(path):
-        return None
-    with fileio.open(path) as f:
-        return json.loads(f.read())
-
-
 def _tuner_class():
     """A KerasTuner tuner that trains tf_keras (Keras 2) models.
 
@@ -158,8 +131,9 @@ def tuner_fn(fn_args):
     import tf_keras as keras
     from tfx.components.tuner.component import TunerFnResult
 
+    from models.data import transformed_dataset
+    from models.hparams import PATIENCE_EPOCHS, STEPS_PER_EPOCH
     from models.model import skip_autograph_for_tf_keras
-    from models.trainer import PATIENCE_EPOCHS, STEPS_PER_EPOCH, _dataset
 
     custom_config = fn_args.custom_config or {}
     seed = int(custom_config.get("seed", 0))
@@ -169,7 +143,7 @@ def tuner_fn(fn_args):
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
 
     def dataset(files, *, shuffle: bool):
-        return _dataset(
+        return transformed_dataset(
             files,
             fn_args.data_accessor,
             tf_transform_output,

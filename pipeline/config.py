@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 from models import features as F
-from pipeline.beam import BeamSettings, beam_args
+from pipeline import defaults
+from pipeline.beam_args import BeamSettings, beam_args
 
 # Deterministic split by hash of each example: 70% train, 10% validation
 # (early stopping), 20% eval (the Evaluator's blessing).
@@ -17,7 +18,7 @@ DEFAULT_SPLITS = (("train", 7), ("validation", 1), ("eval", 2))
 
 # Small data runs fastest in one process (see benchmarks/ for larger data), with
 # the arguments every runner gets: the pickler, and batching that keeps runs
-# reproducible (pipeline/beam.py).
+# reproducible (pipeline/beam_args.py).
 DEFAULT_BEAM_ARGS = beam_args(BeamSettings(), rows=0)
 
 
@@ -153,8 +154,8 @@ class FairnessConfig:
 class AttributionsConfig:
     """How much work global attributions take: examples x features x repeats predictions.
 
-    On two cores 2,000 eval examples, 17 features and 3 shuffles take a few
-    seconds; the ranking of the top features is stable at that size.
+    The ranking of the top features is stable at 2,000 eval examples and 3
+    shuffles, which cost a few seconds on two cores (docs/benchmarks.md).
     """
 
     max_examples: int = 2000
@@ -196,9 +197,9 @@ class PipelineConfig:
     # ML Metadata in SQLite; None where the orchestrator keeps ML Metadata itself
     # (Kubeflow, Vertex AI), whose workers could not reach a local file anyway.
     metadata_path: str | None
-    model_name: str = "taxi"
-    train_steps: int = 2000
-    seed: int = 0
+    model_name: str = defaults.MODEL_NAME
+    train_steps: int = defaults.TRAIN_STEPS
+    seed: int = defaults.SEED
     splits: tuple[tuple[str, int], ...] = DEFAULT_SPLITS
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True
@@ -214,7 +215,7 @@ class PipelineConfig:
     # Only TFX's built-in resolver strategies, the only kind Kubeflow V2
     # compiles: the baseline is LatestBlessedModelStrategy's and the gate's
     # drift reference LatestArtifactStrategy's. The project's own strategies
-    # (pipeline/baseline.py, gate_component.py) skip the current run's own
+    # (pipeline/components/baseline, data_gate/strategy.py) skip the current run's own
     # artifacts, so an unchanged local rerun is fully cached; with the
     # built-in ones it evaluates the model against itself.
     builtin_resolvers: bool = False

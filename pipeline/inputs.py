@@ -16,7 +16,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from google.protobuf import text_format
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 CSV_PATTERN = "*.csv"
@@ -42,11 +41,6 @@ class DataError(ValueError):
 class DataSummary:
     files: tuple[Path, ...]
     rows: int
-
-
-def load_schema(path: str | Path) -> schema_pb2.Schema:
-    """Parse a text-format TFMD schema."""
-    return text_format.Parse(Path(path).read_text(), schema_pb2.Schema())
 
 
 def required_columns(schema: schema_pb2.Schema) -> list[str]:

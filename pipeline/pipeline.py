@@ -10,7 +10,7 @@ import dataclasses
 import json
 
 # Not `tfx.v1`: that package also imports the Vertex AI extensions
-# (google-cloud-aiplatform), about 5 s of every run and every CLI command.
+# (google-cloud-aiplatform), seconds of every run and every CLI command.
 from tfx import components
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.common.resolver import Resolver
@@ -24,32 +24,19 @@ from tfx.proto import example_gen_pb2, trainer_pb2, transform_pb2
 from tfx.types import standard_artifacts
 from tfx.types.channel import Channel
 
-from pipeline import baseline, gate_component
-from pipeline.attributions_component import Attributions
-from pipeline.baseline import BaselineModelStrategy
+from pipeline import steps
+from pipeline.components.attributions.component import Attributions
+from pipeline.components.baseline import strategy as baseline
+from pipeline.components.data_gate import spec as gate_spec
+from pipeline.components.data_gate.artifacts import DataValidation
+from pipeline.components.data_gate.component import DataGate
+from pipeline.components.data_gate.strategy import PreviousAcceptedStrategy
+from pipeline.components.evaluator.eval_config import eval_config
+from pipeline.components.fairness_check.component import FairnessCheck
+from pipeline.components.fairness_check.metrics import with_fairness
+from pipeline.components.pusher.component import Pusher
 from pipeline.config import PipelineConfig
-from pipeline.evaluation import eval_config
-from pipeline.fairness import with_fairness
-from pipeline.fairness_component import FairnessCheck
 from pipeline.inputs import CSV_PATTERN
-from pipeline.pusher import Pusher
-
-# Component ids: what ML Metadata, the logs and the run summary call each step.
-EXAMPLE_GEN = "CsvExampleGen"
-STATISTICS_GEN = "StatisticsGen"
-SCHEMA_GEN = "ImportSchemaGen"
-EXAMPLE_VALIDATOR = "ExampleValidator"
-ACCEPTED_DATA_RESOLVER = "AcceptedDataResolver"
-DATA_GATE = "DataGate"
-TRANSFORM = "Transform"
-TRAINER = "Trainer"
-BASELINE_RESOLVER = "BaselineModelResolver"
-EVALUATOR = "Evaluator"
-PUSHER = "Pusher"
-# Only with config.tuning.enabled.
-TUNER = "Tuner"
-FAIRNESS_CHECK = "FairnessCheck"
-ATTRIBUTIONS = "Attributions"
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
@@ -71,7 +58,7 @@ def _example_gen(config: PipelineConfig):
             splits=[example_gen_pb2.Input.Split(name="single_split", pattern=CSV_PATTERN)]
         ),
         output_config=output,
-    ).with_id(EXAMPLE_GEN)
+    ).with_id(steps.EXAMPLE_GEN)
 
 
 def _baseline_resolver(config: PipelineConfig, candidate):
@@ -81,27 +68,27 @@ def _baseline_resolver(config: PipelineConfig, candidate):
         # check blocked was never served and must not become the baseline.
         baseline.BLESSING_KEY: Channel(
             type=standard_artifacts.ModelBlessing,
-            producer_component_id=FAIRNESS_CHECK,
+            producer_component_id=steps.FAIRNESS_CHECK,
             output_key="blessing",
         ),
     }
     if config.builtin_resolvers:
         strategy = LatestBlessedModelStrategy
     else:
-        strategy = BaselineModelStrategy
+        strategy = baseline.BaselineModelStrategy
         channels[baseline.CANDIDATE_KEY] = candidate
-    return Resolver(strategy_class=strategy, **channels).with_id(BASELINE_RESOLVER)
+    return Resolver(strategy_class=strategy, **channels).with_id(steps.BASELINE_RESOLVER)
 
 
 def _accepted_data_resolver(config: PipelineConfig, candidate):
     """The last data the gate passed, for drift (only passed gates publish a result)."""
-    channels = {gate_component.PREVIOUS_KEY: Channel(type=gate_component.DataValidation)}
+    channels = {gate_spec.PREVIOUS_KEY: Channel(type=DataValidation)}
     if config.builtin_resolvers:
         strategy = LatestArtifactStrategy
     else:
-        strategy = gate_component.PreviousAcceptedStrategy
-        channels[gate_component.CANDIDATE_KEY] = candidate
-    return Resolver(strategy_class=strategy, **channels).with_id(ACCEPTED_DATA_RESOLVER)
+        strategy = PreviousAcceptedStrategy
+        channels[gate_spec.CANDIDATE_KEY] = candidate
+    return Resolver(strategy_class=strategy, **channels).with_id(steps.ACCEPTED_DATA_RESOLVER)
 
 
 def _tuner(config: PipelineConfig, transform, schema_gen):
@@ -118,7 +105,7 @@ def _tuner(config: PipelineConfig, transform, schema_gen):
             "seed": config.seed,
             "max_trials": config.tuning.max_trials,
         },
-    ).with_id(TUNER)
+    ).with_id(steps.TUNER)
 
 
 def provenance_json(config: PipelineConfig) -> str:
@@ -133,27 +120,36 @@ def provenance_json(config: PipelineConfig) -> str:
     )
 
 
+def in_dag_order(built: list) -> list:
+    """`built` components listed in `steps.DAG_ORDER`, the order every reader shows them in."""
+    by_id = {component.id: component for component in built}
+    unknown = sorted(set(by_id) - set(steps.DAG_ORDER))
+    if unknown:
+        raise ValueError(f"components {unknown} are missing from pipeline.steps.DAG_ORDER")
+    return [by_id[i] for i in steps.DAG_ORDER if i in by_id]
+
+
 def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     """The DAG: ingest, validate, gate on the data, transform, (tune,) train, evaluate,
     check fairness, explain, push with a model card."""
     example_gen = _example_gen(config)
     statistics_gen = components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
-        STATISTICS_GEN
+        steps.STATISTICS_GEN
     )
-    schema_gen = ImportSchemaGen(schema_file=config.schema_path).with_id(SCHEMA_GEN)
+    schema_gen = ImportSchemaGen(schema_file=config.schema_path).with_id(steps.SCHEMA_GEN)
     example_validator = components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
-    ).with_id(EXAMPLE_VALIDATOR)
+    ).with_id(steps.EXAMPLE_VALIDATOR)
 
     accepted_data = _accepted_data_resolver(config, statistics_gen.outputs["statistics"])
-    data_gate = gate_component.DataGate(
+    data_gate = DataGate(
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
         anomalies=example_validator.outputs["anomalies"],
-        previous=accepted_data.outputs[gate_component.PREVIOUS_KEY],
+        previous=accepted_data.outputs[gate_spec.PREVIOUS_KEY],
         config=config.gate,
-    ).with_id(DATA_GATE)
+    ).with_id(steps.DATA_GATE)
 
     code_config = {"code_fingerprint": config.code_fingerprint}
     transform = components.Transform(
@@ -170,7 +166,7 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         disable_statistics=True,
         disable_analyzer_cache=True,
         force_tf_compat_v1=True,
-    ).with_id(TRANSFORM)
+    ).with_id(steps.TRANSFORM)
     # Transform reads nothing the gate writes; this edge only orders it
     # after the gate, so a blocked gate stops the run before any training.
     transform.add_upstream_node(data_gate)
@@ -185,7 +181,7 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         train_args=trainer_pb2.TrainArgs(splits=["train"], num_steps=config.train_steps),
         eval_args=trainer_pb2.EvalArgs(splits=["validation"]),
         custom_config={**code_config, "seed": config.seed},
-    ).with_id(TRAINER)
+    ).with_id(steps.TRAINER)
 
     baseline_resolver = _baseline_resolver(config, trainer.outputs["model"])
 
@@ -195,18 +191,18 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         baseline_model=baseline_resolver.outputs[baseline.MODEL_KEY],
         eval_config=with_fairness(eval_config(config.thresholds), config.fairness),
         example_splits=["eval"],
-    ).with_id(EVALUATOR)
+    ).with_id(steps.EVALUATOR)
     fairness_check = FairnessCheck(
         evaluation=evaluator.outputs["evaluation"],
         model_blessing=evaluator.outputs["blessing"],
         config=config.fairness,
-    ).with_id(FAIRNESS_CHECK)
+    ).with_id(steps.FAIRNESS_CHECK)
     attributions = Attributions(
         model=trainer.outputs["model"],
         examples=example_gen.outputs["examples"],
         config=config.attributions,
         seed=config.seed,
-    ).with_id(ATTRIBUTIONS)
+    ).with_id(steps.ATTRIBUTIONS)
 
     pusher = Pusher(
         model=trainer.outputs["model"],
@@ -220,27 +216,28 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         statistics=statistics_gen.outputs["statistics"],
         schema=schema_gen.outputs["schema"],
         tuner_results=tuner.outputs["tuner_results"] if tuner else None,
-    ).with_id(PUSHER)
+    ).with_id(steps.PUSHER)
 
+    built = [
+        example_gen,
+        statistics_gen,
+        schema_gen,
+        example_validator,
+        accepted_data,
+        data_gate,
+        transform,
+        *([tuner] if tuner else []),
+        trainer,
+        baseline_resolver,
+        evaluator,
+        fairness_check,
+        attributions,
+        pusher,
+    ]
     return tfx_pipeline.Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=[
-            example_gen,
-            statistics_gen,
-            schema_gen,
-            example_validator,
-            accepted_data,
-            data_gate,
-            transform,
-            *([tuner] if tuner else []),
-            trainer,
-            baseline_resolver,
-            evaluator,
-            fairness_check,
-            attributions,
-            pusher,
-        ],
+        components=in_dag_order(built),
         enable_cache=config.enable_cache,
         metadata_connection_config=(
             metadata.sqlite_metadata_connection_config(config.metadata_path)

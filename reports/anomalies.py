@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from pipeline import pipeline as P
-from reports.artifacts import Run, split_names
+from pipeline import steps
+from pipeline.components.standard_outputs import anomalies_by_split
+from pipeline.metadata.run import Run
 from reports.section import Section
 
 DATASET = "[dataset]"
@@ -16,18 +15,8 @@ DATASET = "[dataset]"
 
 def load(run: Run) -> dict[str, anomalies_pb2.Anomalies]:
     """Split name -> ExampleValidator's anomalies for this run; empty if it has none."""
-    from tfx.components.example_validator.executor import DEFAULT_FILE_NAME
-    from tfx.types import artifact_utils
-    from tfx.utils import io_utils
-
-    artifact = run.output(P.EXAMPLE_VALIDATOR, "anomalies")
-    if artifact is None:
-        return {}
-    found = {}
-    for split in split_names(artifact):
-        path = os.path.join(artifact_utils.get_split_uri([artifact], split), DEFAULT_FILE_NAME)
-        found[split] = anomalies_pb2.Anomalies.FromString(io_utils.read_bytes_file(path))
-    return found
+    artifact = run.output(steps.EXAMPLE_VALIDATOR, "anomalies")
+    return anomalies_by_split(artifact) if artifact is not None else {}
 
 
 def _describe(info: anomalies_pb2.AnomalyInfo) -> tuple[str, str]:
@@ -54,7 +43,7 @@ def report(run: Run) -> Section:
     section = Section("Anomalies", "anomalies")
     found = load(run)
     if not found:
-        section.not_produced(run.why_missing(P.EXAMPLE_VALIDATOR, "anomalies"))
+        section.not_produced(run.why_missing(steps.EXAMPLE_VALIDATOR, "anomalies"))
         return section
     total = sum(len(a.anomaly_info) + a.HasField("dataset_anomaly_info") for a in found.values())
     section.note(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline import pipeline as P
+from pipeline import steps
+from pipeline.components.attributions.artifacts import load_result
+from pipeline.metadata.run import Run
 from reports import chart_cache, charts
-from reports.artifacts import Run
 from reports.section import Section
 
 CHART_FEATURES = 16
@@ -30,12 +31,10 @@ def table(result) -> pd.DataFrame:
 
 def report(run: Run) -> Section:
     """The attributions of this run's model, as a table and a chart."""
-    from pipeline.attributions_component import load_result
-
     section = Section("Attributions", "attributions")
-    artifact = run.output(P.ATTRIBUTIONS, "attributions")
+    artifact = run.output(steps.ATTRIBUTIONS, "attributions")
     if artifact is None:
-        section.not_produced(run.why_missing(P.ATTRIBUTIONS, "attributions"))
+        section.not_produced(run.why_missing(steps.ATTRIBUTIONS, "attributions"))
         return section
     result = load_result(artifact)
     section.note(

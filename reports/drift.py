@@ -1,7 +1,7 @@
 """Train-versus-eval skew and run-over-run drift, with TFDV's comparators.
 
-The measurements come from `pipeline.data_checks.compare_statistics`, the
-same function a validation gate uses, so the report shows the numbers and
+The measurements come from the data gate's `compare_statistics`
+(pipeline/components/data_gate/comparisons.py), so the report shows the numbers and
 thresholds the pipeline itself would judge by.
 """
 
@@ -12,12 +12,14 @@ from collections.abc import Callable
 import pandas as pd
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-from pipeline import pipeline as P
-from pipeline.data_checks import DriftThresholds, comparator_anomalies, compare_statistics
+from pipeline import steps
+from pipeline.components.data_gate.comparisons import comparator_anomalies, compare_statistics
+from pipeline.components.standard_outputs import split_statistics
+from pipeline.config import DriftThresholds
+from pipeline.metadata.run import Run
 from reports import chart_cache, charts
 from reports import schema as schema_report
 from reports import statistics as statistics_report
-from reports.artifacts import Run
 from reports.section import Section
 
 TRAIN, EVAL = "train", "eval"
@@ -81,13 +83,15 @@ def report(
     section.note(
         f"Thresholds: Jensen-Shannon divergence {thresholds.numeric_jensen_shannon} for numeric "
         f"features, L-infinity distance {thresholds.categorical_l_infinity} for categorical "
-        "ones (pipeline/data_checks.py: DriftThresholds). A value over its threshold means the "
+        "ones (pipeline/config.py: DriftThresholds). A value over its threshold means the "
         "feature's distribution moved more than random sampling explains."
     )
     statistics = statistics_report.load(run)
     schema = schema_report.load(run)
     if not statistics or schema is None:
-        node, key = (P.STATISTICS_GEN, "statistics") if not statistics else (P.SCHEMA_GEN, "schema")
+        node, key = (
+            (steps.STATISTICS_GEN, "statistics") if not statistics else (steps.SCHEMA_GEN, "schema")
+        )
         section.not_produced(run.why_missing(node, key))
         return section
 
@@ -105,12 +109,10 @@ def report(
     if run.previous_statistics is None:
         section.note("No earlier run with different data to compare with.")
         return section
-    from tfx.components.statistics_gen import stats_artifact_utils
-
     if TRAIN not in statistics:
         section.not_produced(f"This run has no {TRAIN} split to compare.")
         return section
-    previous = stats_artifact_utils.load_statistics(run.previous_statistics, TRAIN).proto()
+    previous = split_statistics(run.previous_statistics.uri, TRAIN)
     section.note(f"Previous run: {run.previous_run_id}.")
     drift = compare_statistics(statistics[TRAIN], schema, previous=previous, thresholds=thresholds)
     _show(section, "drift", measurement_table(drift, "drift"), "drift vs previous run", draw)

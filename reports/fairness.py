@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline import pipeline as P
+from pipeline import steps
+from pipeline.components.fairness_check.artifacts import load_result
+from pipeline.components.fairness_check.decision import describe
+from pipeline.metadata.run import Run
 from reports import chart_cache, charts
-from reports.artifacts import Run
 from reports.section import Section
 
 _GAP_COLUMNS = ["feature", "rate", "threshold", "gap", "limit", "highest", "lowest", "slices"]
@@ -40,13 +42,10 @@ def rates_table(outcome, feature: str) -> pd.DataFrame:
 
 def report(run: Run) -> Section:
     """The FairnessCheck's verdict, its gaps (table and chart) and the rates per slice."""
-    from pipeline.fairness import describe
-    from pipeline.fairness_component import load_result
-
     section = Section("Fairness", "fairness")
-    artifact = run.output(P.FAIRNESS_CHECK, "result")
+    artifact = run.output(steps.FAIRNESS_CHECK, "result")
     if artifact is None:
-        section.not_produced(run.why_missing(P.FAIRNESS_CHECK, "result"))
+        section.not_produced(run.why_missing(steps.FAIRNESS_CHECK, "result"))
         return section
     outcome = load_result(artifact)
     mode = "blocking" if outcome.blocking else "reported only (not blocking)"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline import pipeline as P
-from pipeline.gate import GateOutcome
-from reports.artifacts import Run
+from pipeline import steps
+from pipeline.components.data_gate.decision import GateOutcome
+from pipeline.components.data_gate.spec import RESULT_KEY
+from pipeline.metadata.run import Run
 from reports.section import Section
 
 _FINDING_COLUMNS = ["feature", "check", "split", "kind", "decision", "description"]
@@ -40,7 +41,7 @@ def report(run: Run) -> Section:
     section = Section("Data gate", "gate")
     outcome = run.gate
     if outcome is None:
-        section.not_produced(run.why_missing(P.DATA_GATE, "result"))
+        section.not_produced(run.why_missing(steps.DATA_GATE, RESULT_KEY))
         return section
     if outcome.passed:
         section.note("Passed: the data was fit to train on.", "good")

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from pipeline.metadata.run import Run, open_run
 from reports import (
     anomalies,
     attributions,
@@ -24,7 +25,6 @@ from reports import (
     statistics,
     tuning,
 )
-from reports.artifacts import Run, open_run
 from reports.section import CSS, Section
 
 REPORTS_DIR = "reports"
@@ -119,7 +119,7 @@ def write_report(
 ) -> Path:
     """Write the report of a run (default: the newest) and return the page's path.
 
-    Raises `reports.artifacts.NoRunError` when there is no such run.
+    Raises `pipeline.metadata.run.NoRunError` when there is no such run.
     """
     run = open_run(pipeline_root, run_id=run_id, pipeline_name=pipeline_name)
     path = report_path(run)

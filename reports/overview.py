@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipeline import pipeline as P
-from reports.artifacts import PIPELINE_STEPS, Run
+from pipeline import steps
+from pipeline.metadata import store
+from pipeline.metadata.run import Run
 from reports.section import Section
 
 
 def steps_table(run: Run) -> pd.DataFrame:
     """One row per component: state and duration; planned components that did not run too."""
-    names = [*PIPELINE_STEPS, *(n for n in run.steps if n not in PIPELINE_STEPS)]
+    planned = steps.planned(set(run.steps))
+    names = [*planned, *(n for n in run.steps if n not in planned)]
     rows = []
     for name in names:
         step = run.steps.get(name)
@@ -28,13 +30,15 @@ def steps_table(run: Run) -> pd.DataFrame:
 
 def pushed(run: Run) -> str:
     """One sentence on what the Pusher did in this run."""
-    artifact = run.output(P.PUSHER, "pushed_model")
+    artifact = run.output(steps.PUSHER, "pushed_model")
     if artifact is None:
-        return run.why_missing(P.PUSHER, "pushed_model").replace("Not produced", "Nothing pushed")
-    if artifact.get_int_custom_property("pushed") != 1:
+        return run.why_missing(steps.PUSHER, "pushed_model").replace(
+            "Not produced", "Nothing pushed"
+        )
+    if artifact.get_int_custom_property(store.PUSHED_PROPERTY) != 1:
         return "Nothing pushed: the model was not blessed."
-    version = artifact.get_string_custom_property("pushed_version")
-    destination = artifact.get_string_custom_property("pushed_destination")
+    version = artifact.get_string_custom_property(store.PUSHED_VERSION_PROPERTY)
+    destination = artifact.get_string_custom_property(store.PUSHED_DESTINATION_PROPERTY)
     return f"Pushed version {version} to {destination}."
 
 

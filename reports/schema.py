@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from pipeline import pipeline as P
-from reports.artifacts import Run
+from pipeline import steps
+from pipeline.components.standard_outputs import read_schema
+from pipeline.metadata.run import Run
 from reports.section import Section
 
 
 def load(run: Run) -> schema_pb2.Schema | None:
     """The schema ImportSchemaGen gave this run, or None."""
-    from tfx.utils import io_utils
-
-    artifact = run.output(P.SCHEMA_GEN, "schema")
-    if artifact is None:
-        return None
-    return io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(artifact.uri))
+    artifact = run.output(steps.SCHEMA_GEN, "schema")
+    return read_schema(artifact) if artifact is not None else None
 
 
 def report(run: Run) -> Section:
@@ -26,7 +23,7 @@ def report(run: Run) -> Section:
     section = Section("Schema", "schema")
     schema = load(run)
     if schema is None:
-        section.not_produced(run.why_missing(P.SCHEMA_GEN, "schema"))
+        section.not_produced(run.why_missing(steps.SCHEMA_GEN, "schema"))
         return section
     features, domains = display_util.get_schema_dataframe(schema)
     environments = {

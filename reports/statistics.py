@@ -7,9 +7,10 @@ from collections.abc import Callable
 import pandas as pd
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
-from pipeline import pipeline as P
+from pipeline import steps
+from pipeline.components.standard_outputs import statistics_by_split
+from pipeline.metadata.run import Run
 from reports import chart_cache, charts
-from reports.artifacts import Run, split_names
 from reports.section import Section
 
 TOP_VALUES = 5
@@ -25,15 +26,8 @@ _TYPES = {
 
 def load(run: Run) -> dict[str, statistics_pb2.DatasetFeatureStatisticsList]:
     """Split name -> TFDV statistics of this run's StatisticsGen; empty if it has none."""
-    from tfx.components.statistics_gen import stats_artifact_utils
-
-    artifact = run.output(P.STATISTICS_GEN, "statistics")
-    if artifact is None:
-        return {}
-    return {
-        split: stats_artifact_utils.load_statistics(artifact, split).proto()
-        for split in split_names(artifact)
-    }
+    artifact = run.output(steps.STATISTICS_GEN, "statistics")
+    return statistics_by_split(artifact) if artifact is not None else {}
 
 
 def dataset(statistics: statistics_pb2.DatasetFeatureStatisticsList):
@@ -143,7 +137,7 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     section = Section("Statistics", "statistics")
     statistics = load(run)
     if not statistics:
-        section.not_produced(run.why_missing(P.STATISTICS_GEN, "statistics"))
+        section.not_produced(run.why_missing(steps.STATISTICS_GEN, "statistics"))
         return section
     counts = pd.DataFrame(
         [{"split": s, "rows": dataset(stats).num_examples} for s, stats in statistics.items()]

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import os
-
 import pandas as pd
 
-from pipeline import pipeline as P
-from reports.artifacts import Run
+from pipeline import steps
+from pipeline.components.standard_outputs import tuner_trials
+from pipeline.metadata.run import Run
 from reports.section import Section
 
 
-def trials_table(uri: str) -> pd.DataFrame:
-    """The Tuner's completed trials, best first (TFX writes `tuner_results.json`)."""
-    with open(os.path.join(uri, "tuner_results.json"), encoding="utf-8") as f:
-        return pd.DataFrame(json.load(f))
+def trials_table(results) -> pd.DataFrame:
+    """The Tuner's completed trials, best first."""
+    return pd.DataFrame(tuner_trials(results))
 
 
 def used_table(model_uri: str) -> tuple[str, pd.DataFrame]:
     """(where the values came from, one row per hyperparameter) of the trained model."""
     from tfx.utils import path_utils
 
-    from models.tuning import read_hparams
+    from models.hparams import read_hparams
 
     recorded = read_hparams(path_utils.serving_model_path(model_uri)) or {}
     source = recorded.pop("source", "not recorded")
@@ -36,22 +33,22 @@ def used_table(model_uri: str) -> tuple[str, pd.DataFrame]:
 def report(run: Run) -> Section:
     """The search (when the run tuned) and what the Trainer used."""
     section = Section("Model selection", "tuning")
-    results = run.output(P.TUNER, "tuner_results")
+    results = run.output(steps.TUNER, "tuner_results")
     if results is None:
         section.note(
             "No search in this run (run_local.py --tune searches width, depth, learning rate, "
             "embedding size and dropout with the Tuner)."
         )
     else:
-        trials = trials_table(results.uri)
+        trials = trials_table(results)
         section.note(
             f"The Tuner tried {len(trials)} configurations, each scored by its lowest "
             "validation log loss; the best one (first row) trained the model."
         )
         section.table("trials", trials)
-    model = run.output(P.TRAINER, "model")
+    model = run.output(steps.TRAINER, "model")
     if model is None:
-        section.not_produced(run.why_missing(P.TRAINER, "model"))
+        section.not_produced(run.why_missing(steps.TRAINER, "model"))
         return section
     source, used = used_table(model.uri)
     section.heading(f"Hyperparameters the Trainer used ({source})")

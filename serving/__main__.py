@@ -19,6 +19,7 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 
+from models.keras_version import use_keras_2
 from serving.options import ServerOptions
 
 
@@ -107,10 +108,8 @@ def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Ser
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the server until SIGTERM/SIGINT; returns the process exit code."""
-    # tf-keras must be chosen before TensorFlow is first imported, and the
-    # serving modules import it; the TF C++ log noise is opt-in.
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Before the serving modules import TensorFlow; its C++ log noise is opt-in.
+    use_keras_2()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

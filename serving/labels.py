@@ -20,12 +20,14 @@ from pathlib import Path
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from models import layout
+
 
 def pushed_versions(base_directory: Path) -> list[int]:
     """Version numbers under `base_directory`, oldest first (TF Serving's rule: digits only)."""
     if not base_directory.is_dir():
         raise FileNotFoundError(f"{base_directory} is not a folder of pushed versions")
-    return sorted(int(p.name) for p in base_directory.iterdir() if p.is_dir() and p.name.isdigit())
+    return [int(name) for name in layout.version_names(base_directory)]
 
 
 def labelled_config(

@@ -10,12 +10,14 @@ Works against TensorFlow Serving and against `python -m serving` alike.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
+from models import layout
+from models.features import OUTPUT_NAME
+from models.keras_version import use_keras_2
+
 DEFAULT_REST = "http://127.0.0.1:8501"
-OUTPUT = "big_tipper_probability"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -23,7 +25,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("rows", type=Path, help="a CSV file with a header, or a JSON list of objects")
-    p.add_argument("--model", default="taxi", help="served model name (default: %(default)s)")
+    p.add_argument(
+        "--model",
+        default=layout.DEFAULT_MODEL_NAME,
+        help="served model name (default: %(default)s)",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument("--rest", default=None, help=f"REST base URL (default: {DEFAULT_REST})")
     where.add_argument("--grpc", default=None, metavar="HOST:PORT", help="use gRPC instead")
@@ -37,16 +43,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"  # before anything imports TensorFlow
+    use_keras_2()  # before anything imports TensorFlow
 
-    from pipeline.inputs import load_schema
-    from pipeline.runtime import packaged_schema
+    from schemas import load_schema
     from serving.client import GrpcClient, RestClient, ServingError
     from serving.rows import read_rows, to_columns, to_instances
 
     try:
         rows = read_rows(args.rows)[: args.limit]
-        schema = load_schema(packaged_schema())
+        schema = load_schema()
         instances = to_instances(rows, schema)
     except (OSError, ValueError) as e:
         print(f"Input error: {e}", file=sys.stderr)
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 prediction = client.predict(
                     to_columns(instances, schema), version=args.version, label=args.label
                 )
-            probabilities = prediction.outputs[OUTPUT]
+            probabilities = prediction.outputs[OUTPUT_NAME]
         else:
             with RestClient(args.rest or DEFAULT_REST, args.model, timeout=args.timeout) as client:
                 probabilities = client.predict(
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # connection refused, timeouts after retries
         print(f"Cannot reach the server: {e}", file=sys.stderr)
         return 1
-    print("row\tbig_tipper_probability")
+    print(f"row\t{OUTPUT_NAME}")
     for i, p in enumerate(probabilities.ravel().tolist(), start=1):
         print(f"{i}\t{p:.4f}")
     return 0

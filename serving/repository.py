@@ -20,12 +20,12 @@ import contextlib
 import dataclasses
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator
 
 from tensorflow_serving.apis import get_model_status_pb2
 
+from models import layout
 from serving.config import ModelConfig
 from serving.errors import Code, ServingError, as_serving_error, invalid_argument, not_found
 from serving.servable import Servable
@@ -33,7 +33,6 @@ from serving.servable import Servable
 log = logging.getLogger(__name__)
 
 State = get_model_status_pb2.ModelVersionStatus.State
-_VERSION_DIR = re.compile(r"[0-9]+")
 _INT64_MAX = 2**63 - 1
 
 LoadFn = Callable[[str, int, str], Servable]
@@ -272,7 +271,7 @@ def discover_versions(base_path: str) -> dict[int, str]:
     versions: dict[int, str] = {}
     with os.scandir(base_path) as entries:
         for entry in sorted(entries, key=lambda e: e.name):
-            if not _VERSION_DIR.fullmatch(entry.name) or not entry.is_dir():
+            if not layout.is_version(entry.name) or not entry.is_dir():
                 continue
             version = int(entry.name)
             if version <= _INT64_MAX:

@@ -1,4 +1,4 @@
-"""Model warmup: replays `assets.extra/tf_serving_warmup_requests` at load time.
+"""Model warmup: replays a version's warmup requests (`models.layout.WARMUP_FILE`) at load time.
 
 The file is a TFRecord of `PredictionLog`s, as TF Serving reads it. Each
 request runs against the freshly loaded version before it is published, so
@@ -14,6 +14,7 @@ import os
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
+from models import layout
 from serving import inference
 from serving.errors import invalid_argument
 from serving.servable import Servable
@@ -21,19 +22,16 @@ from serving.tensors import to_ndarray
 
 log = logging.getLogger(__name__)
 
-WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
-MAX_RECORDS = 1000
-
 
 def replay(servable: Servable, runner: inference.Runner, iterations: int = 1) -> int:
     """Runs every warmup record `iterations` times; returns the records replayed."""
-    path = os.path.join(servable.path, WARMUP_FILE)
+    path = os.path.join(servable.path, layout.WARMUP_FILE)
     if not os.path.exists(path):
         return 0
     records = [bytes(r) for r in tf.data.TFRecordDataset(path).as_numpy_iterator()]
-    if len(records) > MAX_RECORDS:
+    if len(records) > layout.MAX_WARMUP_RECORDS:
         raise invalid_argument(
-            f"Number of warmup records exceeds the maximum ({MAX_RECORDS}) at {path}"
+            f"Number of warmup records exceeds the maximum ({layout.MAX_WARMUP_RECORDS}) at {path}"
         )
     for _ in range(max(1, iterations)):
         for record in records:

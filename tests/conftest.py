@@ -4,33 +4,31 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import os
 from pathlib import Path
 
 import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Keras 2 (tf-keras), as in run_local.py: it must be chosen before the
-    # first TensorFlow import, which happens when test modules are collected.
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Before the first TensorFlow import, which happens when test modules are collected.
+    from models.keras_version import use_keras_2
+
+    use_keras_2()
 
 
 @pytest.fixture(scope="session")
 def schema():
-    from pipeline.inputs import load_schema
-    from pipeline.runtime import packaged_schema
+    from schemas import load_schema
 
-    return load_schema(packaged_schema())
+    return load_schema()
 
 
 @pytest.fixture(scope="session")
 def sample_csv() -> Path:
     """The Chicago taxi sample that ships inside the tfx package."""
-    from pipeline.runtime import default_data_root
+    from pipeline.defaults import sample_data_root
 
-    return default_data_root() / "data.csv"
+    return sample_data_root() / "data.csv"
 
 
 @pytest.fixture(scope="session")
@@ -39,46 +37,28 @@ def pipeline_run(tmp_path_factory):
 
     Shared by the end-to-end tests of the pipeline and of serving its model.
     """
-    from pipeline.local import run_pipeline
-    from pipeline.runtime import default_data_root
+    from pipeline.defaults import sample_data_root
+    from pipeline.runners.local import run_pipeline
 
     root = tmp_path_factory.mktemp("e2e")
-    config = pipeline_config(root, default_data_root(), "taxi-e2e", train_steps=1000)
+    config = pipeline_config(root, sample_data_root(), "taxi-e2e", train_steps=1000)
     run_pipeline(config)
     return config
 
 
-PROJECT = Path(__file__).resolve().parents[1]
-
-
 def pipeline_config(root: Path, data_root: Path, name: str, **settings):
     """A PipelineConfig under `root` as run_local.py builds it, provenance included."""
-    from pipeline import PipelineConfig
-    from pipeline.config import Provenance
     from pipeline.inputs import csv_files
-    from pipeline.runtime import (
-        code_fingerprint,
-        data_file_hashes,
-        git_state,
-        packaged_schema,
-        stage_schema,
-    )
+    from pipeline.runners.configs import local_config, provenance
+    from schemas import packaged_schema
 
-    commit, dirty = git_state(PROJECT)
-    provenance = Provenance(
-        git_commit=commit,
-        git_dirty=dirty,
-        data_files=data_file_hashes(data_root, csv_files(data_root)),
-    )
-    return PipelineConfig(
+    return local_config(
         pipeline_name=name,
-        pipeline_root=str(root / "pipeline"),
-        data_root=str(data_root),
-        schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
-        serving_dir=str(root / "serving"),
-        metadata_path=str(root / "pipeline" / "metadata.sqlite"),
-        code_fingerprint=code_fingerprint(),
-        **{"provenance": provenance, **settings},
+        pipeline_root=root / "pipeline",
+        data_root=data_root,
+        schema=packaged_schema(),
+        serving_dir=root / "serving",
+        **{"provenance": provenance(data_root, csv_files(data_root)), **settings},
     )
 
 

@@ -8,7 +8,8 @@ import keras_tuner as kt
 import pytest
 
 from models import tuning
-from models.model import HParams, build_model
+from models.hparams import HParams
+from models.model import build_model
 
 
 def test_every_trial_value_maps_onto_hparams():
@@ -57,12 +58,3 @@ def test_without_a_tuner_the_trainer_keeps_its_settings():
 def test_values_from_another_search_space_are_refused():
     with pytest.raises(ValueError, match=r"lack \['depth', 'width'\]"):
         tuning.hparams_from_values({"learning_rate": 0.1, "max_embedding_dim": 4, "dropout": 0})
-
-
-def test_the_trained_with_record_is_read_back(tmp_path):
-    hparams = HParams(hidden_units=(32,), dropout=0.0)
-    tuning.write_hparams(str(tmp_path), hparams, tuned=True)
-    record = tuning.read_hparams(str(tmp_path))
-    assert record["source"] == "tuner"
-    assert record["hidden_units"] == [32] and record["dropout"] == 0.0
-    assert tuning.read_hparams(str(tmp_path / "elsewhere")) is None

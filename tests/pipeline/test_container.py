@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.compile import IMAGE_PROJECT_DIR, IMAGE_SCHEMA
+from pipeline.runners.kubeflow_v2 import IMAGE_PROJECT_DIR, IMAGE_SCHEMA
 
 PROJECT = Path(__file__).resolve().parents[2]
 DOCKERFILE = PROJECT / "pipeline" / "container" / "Dockerfile"

@@ -19,12 +19,13 @@ import pytest
 from rich.console import Console
 
 from models import features as F
-from pipeline import fairness
-from pipeline import pipeline as P
+from pipeline import steps as P
+from pipeline.components.fairness_check import metrics as fairness
 from pipeline.config import EvalThresholds, FairnessConfig
-from pipeline.local import run_pipeline
-from pipeline.summary import print_summary, summarize_latest_run
-from reports.artifacts import open_run
+from pipeline.metadata.run import open_run
+from pipeline.metadata.summary import summarize_latest_run
+from pipeline.runners.local import run_pipeline
+from pipeline.runners.terminal import print_summary
 
 pytestmark = pytest.mark.e2e
 
@@ -78,7 +79,7 @@ def runs(tmp_path_factory, sample_rows, csv_writer, small_config) -> Runs:
 
 
 def test_fairness_rates_are_measured_per_slice_and_threshold(runs):
-    from pipeline.fairness_component import load_result
+    from pipeline.components.fairness_check.artifacts import load_result
 
     run = open_run(runs.first.pipeline_root)
     outcome = load_result(run.output(P.FAIRNESS_CHECK, "result"))

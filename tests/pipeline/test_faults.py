@@ -31,11 +31,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import PipelineConfig, model_card
-from pipeline import pipeline as P
-from pipeline.runtime import default_data_root
-from pipeline.summary import RunSummary, summarize_latest_run
-from pipeline.versions import versions_on_disk
+from models import layout
+from pipeline import PipelineConfig
+from pipeline import steps as P
+from pipeline.defaults import sample_data_root
+from pipeline.metadata.summary import RunSummary, summarize_latest_run
+from pipeline.metadata.versions import versions_on_disk
 from serving.client import RestClient
 from serving.rows import to_instances
 
@@ -79,7 +80,7 @@ class Served:
 
 
 def _read_sample() -> tuple[list[str], list[dict]]:
-    with (default_data_root() / "data.csv").open(newline="") as f:
+    with (sample_data_root() / "data.csv").open(newline="") as f:
         reader = csv.DictReader(f)
         return list(reader.fieldnames), list(reader)
 
@@ -265,7 +266,7 @@ def staging_dirs(base: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def crashed_then_resumed(stage) -> dict:
     """Kill a run in Transform, refuse a concurrent run, kill the next in Pusher, resume."""
-    sample = default_data_root()
+    sample = sample_data_root()
     production = served(stage)
     facts = {"production": production}
 
@@ -508,7 +509,7 @@ def test_extra_column_is_reported_and_does_not_stop_training(stage, crashed_then
 
 def test_worse_model_is_not_blessed_and_not_pushed(stage, crashed_then_resumed):
     before, on_disk = served(stage), versions_on_disk(str(stage.base))
-    result = run_cli(stage, default_data_root(), "--train-steps", "1")
+    result = run_cli(stage, sample_data_root(), "--train-steps", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     summary = latest_run(stage)
     assert summary.executions[P.TRAINER] == "executed"
@@ -540,7 +541,7 @@ def tiny_serving_dir(stage):
         # As if pushed before model cards existed: with its card the Pusher
         # would recognise the (cached) model as already pushed there and
         # skip the push, so the disk would never fill.
-        (copy / model_card.CARD_DIR / model_card.JSON_NAME).unlink()
+        (copy / layout.MODEL_CARD_JSON).unlink()
         yield mount
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -552,7 +553,7 @@ def test_disk_full_on_the_push_target(stage, crashed_then_resumed, tiny_serving_
         f"--model_name={MODEL}", f"--model_base_path={base}", model=MODEL
     )  # fmt: skip
     before = served(stage, url=server.rest_url)
-    result = run_cli(stage, default_data_root(), serving_dir=tiny_serving_dir)
+    result = run_cli(stage, sample_data_root(), serving_dir=tiny_serving_dir)
     assert result.returncode == 1, result.stdout + result.stderr
     assert re.search(r"✗ Pusher failed: .*No space left on device", result.stdout), result.stdout
     assert "Nothing new was pushed; the served model is unchanged." in result.stdout

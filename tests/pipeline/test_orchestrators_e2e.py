@@ -17,8 +17,9 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 
 from pipeline import PipelineConfig
-from pipeline import pipeline as P
-from pipeline.summary import latest_run_context, summarize_latest_run
+from pipeline import steps as P
+from pipeline.metadata.store import latest_run as latest_run_context
+from pipeline.metadata.summary import summarize_latest_run
 
 pytestmark = pytest.mark.e2e
 PROJECT = Path(__file__).resolve().parents[2]

@@ -25,10 +25,11 @@ from tfx import v1 as tfx
 from models import features as F
 from models.model import OUTPUT_NAME
 from pipeline import PipelineConfig
-from pipeline import pipeline as P
-from pipeline.local import run_pipeline
-from pipeline.runtime import default_data_root
-from pipeline.summary import latest_run_context, summarize_latest_run
+from pipeline import steps as P
+from pipeline.defaults import sample_data_root
+from pipeline.metadata.store import latest_run as latest_run_context
+from pipeline.metadata.summary import summarize_latest_run
+from pipeline.runners.local import run_pipeline
 from serving.rows import to_columns, to_instances
 
 pytestmark = pytest.mark.e2e
@@ -119,7 +120,7 @@ def test_pushed_version_carries_warmup_requests_from_eval_examples(pipeline_run)
 
 
 def _raw_rows(n: int) -> list[dict[str, str]]:
-    with (default_data_root() / "data.csv").open(newline="") as f:
+    with (sample_data_root() / "data.csv").open(newline="") as f:
         return list(itertools.islice(csv.DictReader(f), n))
 
 

@@ -22,14 +22,15 @@ from tfx.utils import path_utils
 
 from models import attributions
 from models import features as F
+from models.hparams import read_hparams
 from models.model import HParams
-from models.tuning import hparams_from_tuner, read_hparams
-from pipeline import model_card
-from pipeline import pipeline as P
+from models.tuning import hparams_from_tuner
+from pipeline import steps as P
+from pipeline.components.pusher import model_card
 from pipeline.config import EvalThresholds, Provenance, TuningConfig
-from pipeline.local import run_pipeline
-from pipeline.summary import summarize_latest_run
-from reports.artifacts import open_run
+from pipeline.metadata.run import open_run
+from pipeline.metadata.summary import summarize_latest_run
+from pipeline.runners.local import run_pipeline
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +138,7 @@ def test_the_search_is_recorded_and_reported(tuned_run):
 def test_attributions_rank_the_deciding_feature_first(tuned_run):
     print(f"\nAttributions (component): {tuned_run.attribution_seconds:.1f} s")
     run = open_run(tuned_run.config.pipeline_root)
-    from pipeline.attributions_component import load_result
+    from pipeline.components.attributions.artifacts import load_result
 
     result = load_result(run.output(P.ATTRIBUTIONS, "attributions"))
     ranking = result.ranking()
@@ -153,7 +154,7 @@ def test_attributions_rank_the_deciding_feature_first(tuned_run):
 
 
 def test_one_prediction_is_explained_by_the_deciding_feature(tuned_run, sample_rows):
-    from pipeline.explanations import background_of
+    from models.attributions import background_of
 
     version = _version(tuned_run.config)
     model = attributions.load_model(str(version))

@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def report_run(pipeline_run):
     """The newest run of the suite's pipeline, opened through ML Metadata."""
-    from reports.artifacts import open_run
+    from pipeline.metadata.run import open_run
 
     return open_run(pipeline_run.pipeline_root, pipeline_name=pipeline_run.pipeline_name)
 
@@ -42,10 +42,10 @@ def _data_only_run(config) -> None:
     from tfx import v1 as tfx
     from tfx.orchestration.pipeline import RunOptions
 
-    from pipeline import pipeline as P
+    from pipeline import steps as P
     from pipeline.pipeline import create_pipeline
 
-    # As in pipeline.local.run_pipeline: Beam must not parse pytest's flags.
+    # As in pipeline.runners.local.run_pipeline: Beam must not parse pytest's flags.
     argv = sys.argv
     sys.argv = argv[:1]
     try:
@@ -66,23 +66,21 @@ class DriftRuns:
 @pytest.fixture(scope="session")
 def drift_runs(tmp_path_factory, sample_rows, trip_skew, csv_writer) -> DriftRuns:
     """Two data-only runs in one metadata store: a sample span, then a skewed copy of it."""
-    from pipeline import PipelineConfig
-    from pipeline.runtime import code_fingerprint, packaged_schema, stage_schema
-    from reports.artifacts import open_run
+    from pipeline.metadata.run import open_run
+    from pipeline.runners.configs import local_config
+    from schemas import packaged_schema
 
     root = tmp_path_factory.mktemp("drift")
     rows = sample_rows[:DRIFT_ROWS]
     run_ids = []
     for name, span in (("span-1", rows), ("span-2", trip_skew.apply(rows))):
         csv_writer(root / name / "trips.csv", span)
-        config = PipelineConfig(
+        config = local_config(
             pipeline_name="taxi-drift",
-            pipeline_root=str(root / "pipeline"),
-            data_root=str(root / name),
-            schema_path=str(stage_schema(packaged_schema(), root / "pipeline")),
-            serving_dir=str(root / "serving"),
-            metadata_path=str(root / "pipeline" / "metadata.sqlite"),
-            code_fingerprint=code_fingerprint(),
+            pipeline_root=root / "pipeline",
+            data_root=root / name,
+            schema=packaged_schema(),
+            serving_dir=root / "serving",
         )
         _data_only_run(config)
         run_ids.append(open_run(config.pipeline_root).run_id)

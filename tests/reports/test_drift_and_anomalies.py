@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 
 from models import features as F
-from pipeline import pipeline as P
+from pipeline import steps as P
+from pipeline.metadata.run import open_run
 from reports import anomalies, drift, evaluation, html, overview, statistics
-from reports.artifacts import open_run
 
 pytestmark = pytest.mark.e2e
 

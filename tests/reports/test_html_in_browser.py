@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.summary import summarize_latest_run
+from pipeline.metadata.summary import summarize_latest_run
 from reports import html
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from pipeline.summary import summarize_latest_run
+from pipeline.metadata.summary import summarize_latest_run
 from reports.section import format_number
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "validation_report.ipynb"
@@ -39,7 +39,7 @@ def test_the_notebook_is_stored_without_outputs():
 
 def test_the_first_code_cell_selects_keras_2_before_any_import_of_tensorflow():
     code = [c.source for c in _read().cells if c.cell_type == "code"]
-    assert 'os.environ["TF_USE_LEGACY_KERAS"] = "1"' in code[0]
+    assert "use_keras_2()" in code[0]
     assert "import reports" not in code[0] and "from reports" not in code[0]
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import pipeline as P
+from pipeline import steps as P
+from pipeline.metadata.run import NoRunError, Run, Step, open_run
 from reports import anomalies, drift, evaluation, html, overview, schema, statistics
-from reports.artifacts import NoRunError, Run, Step, open_run
 
 STARTED = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 

@@ -1,7 +1,7 @@
 """The report of the suite's real pipeline run says what ML Metadata and the artifacts hold.
 
 Expected values are read back independently: the run summary
-(`pipeline.summary`, its own ML Metadata reader), the curated schema, TFDV's
+(`pipeline.metadata.summary`), the raw ML Metadata store, the curated schema, TFDV's
 and TFMA's loaders; no number is written into a test.
 """
 
@@ -12,12 +12,14 @@ import pytest
 from tfx import v1 as tfx
 
 from models import features as F
-from pipeline import pipeline as P
-from pipeline.data_checks import DriftThresholds, compared_features
-from pipeline.summary import latest_run_context, summarize_latest_run
+from pipeline import steps as P
+from pipeline.components.data_gate.comparisons import compared_features
+from pipeline.config import DriftThresholds
+from pipeline.metadata.run import open_run
+from pipeline.metadata.store import latest_run as latest_run_context
+from pipeline.metadata.summary import summarize_latest_run
 from reports import anomalies, drift, evaluation, html, overview, statistics
 from reports import schema as schema_report
-from reports.artifacts import PIPELINE_STEPS, open_run
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +34,7 @@ def test_the_newest_run_is_opened_with_every_step(pipeline_run, report_run):
         tfx.orchestration.metadata.sqlite_metadata_connection_config(pipeline_run.metadata_path)
     )
     assert report_run.run_id == latest_run_context(store, pipeline_run.pipeline_name).name
-    assert set(report_run.steps) == set(PIPELINE_STEPS)
+    assert set(report_run.steps) == set(P.planned())
     states = overview.report(report_run).tables["steps"]["state"]
     assert set(states) <= {"executed", "cached"}
 

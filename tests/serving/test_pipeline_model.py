@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 from models.model import OUTPUT_NAME
-from pipeline.runtime import default_data_root
+from pipeline.defaults import sample_data_root
 from serving.client import GrpcClient, RestClient
 from serving.rows import to_columns, to_instances
 
@@ -28,7 +28,7 @@ ROWS = 32
 
 @pytest.fixture(scope="module")
 def rows() -> list[dict]:
-    with (default_data_root() / "data.csv").open(newline="") as f:
+    with (sample_data_root() / "data.csv").open(newline="") as f:
         return list(itertools.islice(csv.DictReader(f), ROWS))
 
 

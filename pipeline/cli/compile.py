@@ -1,0 +1,108 @@
+"""`python -m pipeline compile TARGET`: the one `create_pipeline(config)`, compiled for
+an engine that runs beyond this machine.
+
+    python -m pipeline compile kubeflow-v2 --output pipeline.json \\
+        --pipeline-root gs://BUCKET/taxi --data-root gs://BUCKET/data \\
+        --serving-dir /gcs/BUCKET/serving --image REGISTRY/taxi-tfx-worker:TAG
+    python -m pipeline compile airflow --output ~/airflow/dags
+
+Kubeflow V2 (Vertex AI Pipelines, Kubeflow Pipelines 2) gets a PipelineJob JSON
+and the pipeline-spec YAML IR; Airflow gets a DAG module that builds the same
+PipelineConfig and calls the same factory when the scheduler parses it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline import defaults
+from pipeline.beam_args import BeamArgsError
+from pipeline.inputs import DataError
+from pipeline.runners import airflow, kubeflow_v2
+from pipeline.runners.beam_flags import add_beam_arguments
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pipeline-name", default=defaults.PIPELINE_NAME, help="(default: %(default)s)")
+    p.add_argument("--model-name", default=defaults.MODEL_NAME, help="(default: %(default)s)")
+    p.add_argument(
+        "--train-steps", type=int, default=defaults.TRAIN_STEPS, help="(default: %(default)s)"
+    )
+    add_beam_arguments(p)
+
+
+def add_parser(subparsers) -> None:
+    """Register `compile kubeflow-v2` and `compile airflow`."""
+    compile_ = subparsers.add_parser(
+        "compile",
+        help="compile the pipeline for Kubeflow V2 / Vertex AI or Airflow",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    targets = compile_.add_subparsers(dest="target", required=True, metavar="TARGET")
+
+    kfp = targets.add_parser(
+        "kubeflow-v2", help="PipelineJob JSON (and the .yaml IR) for Vertex AI / KFP 2"
+    )
+    kfp.add_argument("--output", type=Path, required=True, help="the .json file to write")
+    kfp.add_argument(
+        "--image",
+        default=kubeflow_v2.default_image(),
+        help="worker image with the project installed (pipeline/container/Dockerfile) "
+        "(default: %(default)s)",
+    )
+    kfp.add_argument("--pipeline-root", required=True, metavar="URI", help="e.g. gs://b/taxi")
+    kfp.add_argument("--data-root", required=True, metavar="URI", help="folder of CSV files")
+    kfp.add_argument(
+        "--serving-dir",
+        required=True,
+        metavar="PATH",
+        help="absolute path on the workers where versions are pushed (e.g. /gcs/b/serving)",
+    )
+    kfp.add_argument(
+        "--schema",
+        default=kubeflow_v2.IMAGE_SCHEMA,
+        help="schema path as workers see it (default: %(default)s)",
+    )
+    _common(kfp)
+    kfp.set_defaults(func=_run_kubeflow_v2)
+
+    af = targets.add_parser("airflow", help="a DAG module for Airflow's dags folder")
+    af.add_argument("--output", type=Path, required=True, help="folder to write the DAG module to")
+    af.add_argument(
+        "--pipeline-root",
+        default=str(defaults.OUTPUTS / "airflow" / "pipeline"),
+        help="(default: %(default)s)",
+    )
+    af.add_argument("--data-root", default=None, help="(default: the taxi sample inside tfx)")
+    af.add_argument(
+        "--serving-dir", default=str(defaults.SERVING_DIR), help="(default: %(default)s)"
+    )
+    af.add_argument("--schema", default=None, help="(default: schemas/schema.pbtxt)")
+    af.add_argument("--schedule", default=None, help="cron or preset; default: triggered by hand")
+    _common(af)
+    af.set_defaults(func=_run_airflow)
+
+
+def _run_kubeflow_v2(args: argparse.Namespace) -> int:
+    try:
+        config = kubeflow_v2.kubeflow_v2_config(args)
+    except (kubeflow_v2.CompileError, BeamArgsError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    spec, ir = kubeflow_v2.compile_kubeflow_v2(config, args.image, args.output)
+    print(f"Wrote {spec} and {ir} (image {args.image})")
+    return 0
+
+
+def _run_airflow(args: argparse.Namespace) -> int:
+    try:
+        config = airflow.airflow_config(args)
+    except (BeamArgsError, DataError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    path = airflow.compile_airflow(config, args.output, args.schedule)
+    print(f"Wrote {path}")
+    return 0

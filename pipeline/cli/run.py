@@ -1,0 +1,319 @@
+"""`python -m pipeline run` (and run_local.py): run the pipeline on this machine.
+
+TFX LocalDagRunner (or BeamDagRunner), Beam's DirectRunner, ML Metadata in
+SQLite; ends with a blessed model pushed for TensorFlow Serving.
+
+    python run_local.py                 # the taxi sample shipped with tfx
+    python run_local.py --data-root DIR # a folder of CSV files
+
+Flags become a typed `PipelineConfig` here; the data is checked against the
+schema before anything runs, and `pipeline.runners.local` runs and reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+from pathlib import Path
+
+from models.keras_version import use_keras_2
+from pipeline import defaults
+from pipeline.beam_args import BeamArgsError
+from pipeline.beam_args import beam_args as compute_beam_args
+from pipeline.runners import beam_flags
+from pipeline.runners.local import EXIT_BAD_INPUT, EXIT_BUSY
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="run_local.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_arguments(p)
+    return checked(p, p.parse_args(argv))
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Every flag of a local run."""
+    p.add_argument(
+        "--data-root",
+        type=Path,
+        default=None,
+        help="folder of CSV files (default: the Chicago taxi sample inside tfx)",
+    )
+    p.add_argument(
+        "--schema",
+        type=Path,
+        default=None,
+        help="curated schema to validate against (default: schemas/schema.pbtxt)",
+    )
+    p.add_argument(
+        "--pipeline-root",
+        type=Path,
+        default=defaults.PIPELINE_ROOT,
+        help=f"artifacts, ML Metadata ({defaults.METADATA_FILE}) and logs (default: %(default)s)",
+    )
+    p.add_argument(
+        "--serving-dir",
+        type=Path,
+        default=defaults.SERVING_DIR,
+        help="models are pushed to SERVING_DIR/MODEL_NAME/VERSION (default: %(default)s)",
+    )
+    p.add_argument(
+        "--model-name",
+        default=defaults.MODEL_NAME,
+        help="name of the served model (default: %(default)s)",
+    )
+    p.add_argument(
+        "--pipeline-name",
+        default=defaults.PIPELINE_NAME,
+        help="pipeline name in ML Metadata (default: %(default)s)",
+    )
+    p.add_argument(
+        "--train-steps",
+        type=int,
+        default=defaults.TRAIN_STEPS,
+        help="maximum training steps; early stopping may end sooner (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.SEED,
+        help="training random seed (default: %(default)s)",
+    )
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="search hyperparameters with the Tuner (KerasTuner) before training; "
+        "the Trainer uses the best trial's (default: off)",
+    )
+    p.add_argument(
+        "--tune-trials",
+        type=int,
+        default=2,
+        metavar="N",
+        help="trial budget of --tune (default: %(default)s)",
+    )
+    p.add_argument(
+        "--tune-steps",
+        type=int,
+        default=300,
+        metavar="N",
+        help="training steps of each --tune trial (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fairness-blocking",
+        action="store_true",
+        help="a fairness gap over its limit keeps the model from being blessed and pushed "
+        "(default: reported only)",
+    )
+    p.add_argument(
+        "--max-fpr-gap",
+        type=float,
+        default=None,
+        metavar="GAP",
+        help="largest allowed false positive rate gap between slices (default: 0.5)",
+    )
+    p.add_argument(
+        "--max-fnr-gap",
+        type=float,
+        default=None,
+        metavar="GAP",
+        help="largest allowed false negative rate gap between slices (default: 0.5)",
+    )
+    p.add_argument(
+        "--fairness-min-examples",
+        type=int,
+        default=None,
+        metavar="N",
+        help="slices with fewer eval examples are left out of the gaps (default: 100)",
+    )
+    p.add_argument(
+        "--fairness-slice",
+        action="append",
+        default=[],
+        metavar="FEATURE",
+        help="another raw feature whose slices the fairness check compares, besides "
+        "payment_type and company (repeatable)",
+    )
+    p.add_argument(
+        "--orchestrator",
+        choices=["local", "beam"],
+        default="local",
+        help="what runs the DAG: TFX's LocalDagRunner, or its BeamDagRunner on Beam's "
+        "local runner (default: %(default)s)",
+    )
+    p.add_argument(
+        "--allow-anomalies",
+        nargs="?",
+        const="*",
+        default="",
+        metavar="FEATURES",
+        help="accept the data gate's findings on these comma-separated features after you "
+        "reviewed them (alone: accept every finding once); see README 'Updating the schema'",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="rerun every component instead of reusing cached outputs",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="show TensorFlow, Beam and absl logs in the terminal"
+    )
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only rewrite the HTML report of the newest run in --pipeline-root and print its path",
+    )
+    beam_flags.add_beam_arguments(p)
+
+
+def checked(p: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """`args`, or a usage error (exit 2) for values no run can use."""
+    if args.train_steps < 1:
+        p.error("--train-steps must be at least 1")
+    if args.tune_trials < 1 or args.tune_steps < 1:
+        p.error("--tune-trials and --tune-steps must be at least 1")
+    return args
+
+
+def _allowed(features: str) -> tuple[str, ...]:
+    return tuple(sorted({name.strip() for name in features.split(",") if name.strip()}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """run_local.py: parse the flags, then run."""
+    return run(parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check the data, build the config, run the pipeline and report; an exit code."""
+    # Before anything imports TensorFlow: heavy imports happen below this line.
+    use_keras_2()
+
+    from rich.console import Console
+
+    from pipeline.inputs import DataError, check_data_root
+    from pipeline.runners import process
+    from schemas import load_schema, packaged_schema
+
+    console = Console(highlight=False, soft_wrap=True)
+    if args.report_only:
+        from pipeline.runners.local import report_only
+
+        return report_only(
+            args.pipeline_root.resolve(),
+            pipeline_name=args.pipeline_name,
+            console=console,
+            verbose=args.verbose,
+        )
+    data_root = args.data_root or defaults.sample_data_root()
+    schema_path = args.schema or packaged_schema()
+    try:
+        data = check_data_root(data_root, load_schema(schema_path))
+    except (DataError, OSError) as e:
+        console.print(f"[bold red]Input error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+    try:
+        settings = beam_flags.settings_from_args(args)
+        beam_args = compute_beam_args(settings, rows=data.rows, cpus=os.cpu_count())
+        if settings.job_endpoint:
+            beam_flags.check_endpoint(settings.job_endpoint)
+    except BeamArgsError as e:
+        console.print(f"[bold red]Beam runner error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+
+    pipeline_root = args.pipeline_root.resolve()
+    try:
+        with process.exclusive_root(pipeline_root):
+            return _run(args, console, data_root, schema_path, pipeline_root, data, beam_args)
+    except process.RootBusy as e:
+        console.print(f"[bold red]Busy:[/] {e}")
+        return EXIT_BUSY
+
+
+def _fairness(args: argparse.Namespace):
+    """The fairness settings the flags give; defaults where a flag is absent."""
+    from pipeline.config import FairnessConfig
+
+    given = {
+        "max_false_positive_rate_gap": args.max_fpr_gap,
+        "max_false_negative_rate_gap": args.max_fnr_gap,
+        "min_slice_examples": args.fairness_min_examples,
+    }
+    return FairnessConfig(
+        blocking=args.fairness_blocking,
+        extra_slice_features=tuple(args.fairness_slice),
+        **{name: value for name, value in given.items() if value is not None},
+    )
+
+
+def _settings(args: argparse.Namespace, data_root, data):
+    """(tuning, fairness, provenance) of the run; ValueError on a bad flag value."""
+    from pipeline.config import TuningConfig
+    from pipeline.runners.configs import provenance
+
+    return (
+        TuningConfig(
+            enabled=args.tune, max_trials=args.tune_trials, steps_per_trial=args.tune_steps
+        ),
+        _fairness(args),
+        provenance(Path(data_root), data.files),
+    )
+
+
+def _run(args, console, data_root, schema_path, pipeline_root, data, beam_args) -> int:
+    from pipeline.config import GateConfig
+    from pipeline.runners.configs import local_config
+
+    try:
+        tuning, fairness, provenance = _settings(args, data_root, data)
+    except ValueError as e:
+        console.print(f"[bold red]Configuration error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+    config = local_config(
+        pipeline_name=args.pipeline_name,
+        pipeline_root=pipeline_root,
+        data_root=data_root,
+        schema=schema_path,
+        serving_dir=args.serving_dir,
+        model_name=args.model_name,
+        train_steps=args.train_steps,
+        seed=args.seed,
+        beam_args=beam_args,
+        enable_cache=not args.no_cache,
+        gate=GateConfig(allow=_allowed(args.allow_anomalies)),
+        tuning=tuning,
+        fairness=fairness,
+        provenance=provenance,
+    )
+    log_path = pipeline_root / "logs" / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.log"
+    console.print(f"Data: {len(data.files)} CSV file(s), {data.rows} rows in {config.data_root}")
+    console.print(f"Log:  {log_path}")
+
+    from pipeline.runners.local import run_and_report
+
+    return run_and_report(
+        config,
+        console=console,
+        log_path=log_path,
+        verbose=args.verbose,
+        orchestrator=args.orchestrator,
+    )
+
+
+def add_parser(subparsers) -> None:
+    """Register `run`: the same flags as run_local.py."""
+    p = subparsers.add_parser(
+        "run",
+        help="run the pipeline on this machine (what run_local.py does)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_run_arguments(p)
+    p.set_defaults(func=lambda args: run(checked(p, args)))

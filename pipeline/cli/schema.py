@@ -1,0 +1,94 @@
+"""`python -m pipeline schema update --data-root DIR`: widen the curated schema to new data.
+
+The data gate blocks data the schema does not describe. When the change is
+real (a new payment type, say), the schema is what should change, through a
+reviewed diff: this command lets TFDV relax the curated schema just enough
+to accept the new data (`tfdv.update_schema`), rewrites the file in place
+with its header comment kept, and lists the features that changed. Review
+with `git diff schemas/`, then commit it, or `git checkout schemas/` to drop it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from google.protobuf import text_format
+
+from schemas import load_schema, packaged_schema
+
+
+def add_parser(subparsers) -> None:
+    """Register `schema update`."""
+    schema = subparsers.add_parser("schema", help="maintain the curated schema")
+    actions = schema.add_subparsers(dest="action", required=True, metavar="ACTION")
+    update = actions.add_parser(
+        "update", help="relax the curated schema so that it accepts the CSV files in --data-root"
+    )
+    update.add_argument("--data-root", type=Path, required=True, help="folder of CSV files")
+    update.add_argument(
+        "--schema",
+        type=Path,
+        default=None,
+        help="the schema to update in place (default: schemas/schema.pbtxt)",
+    )
+    update.set_defaults(func=_update)
+
+
+def header_comment(text: str) -> str:
+    """The leading `#` lines of a text-format file (text_format drops comments)."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return "".join(lines)
+
+
+def changed_features(before, after) -> list[str]:
+    """Features whose definition, or shared string domain, differs between two schemas."""
+    old = {f.name: f for f in before.feature}
+    old_domains = {d.name: d for d in before.string_domain}
+    changed_domains = {d.name for d in after.string_domain if old_domains.get(d.name) != d}
+    return sorted(
+        f.name for f in after.feature if old.get(f.name) != f or f.domain in changed_domains
+    )
+
+
+def update_schema(schema_path: Path, data_root: Path) -> list[str]:
+    """Rewrite `schema_path` so that it accepts `data_root`'s CSV files; the changed features."""
+    import tensorflow_data_validation as tfdv
+
+    from pipeline.inputs import CSV_PATTERN, check_data_root
+
+    original_text = schema_path.read_text()
+    schema = load_schema(schema_path)
+    check_data_root(data_root, schema)
+    stats = tfdv.generate_statistics_from_csv(
+        str(data_root / CSV_PATTERN),
+        stats_options=tfdv.StatsOptions(schema=schema, infer_type_from_schema=True),
+    )
+    # Shapes and presence were curated by hand; only domains and ranges widen.
+    updated = tfdv.update_schema(schema, stats, infer_feature_shape=False)
+    changed = changed_features(schema, updated)
+    if changed:
+        body = text_format.MessageToString(updated)
+        schema_path.write_text(header_comment(original_text) + body)
+    return changed
+
+
+def _update(args: argparse.Namespace) -> int:
+    from pipeline.inputs import DataError
+
+    schema_path = args.schema or packaged_schema()
+    try:
+        changed = update_schema(schema_path, args.data_root)
+    except DataError as e:
+        print(f"Input error: {e}")
+        return 2
+    if not changed:
+        print(f"{schema_path} already accepts {args.data_root}; nothing changed.")
+        return 0
+    print(f"Updated {schema_path}: {', '.join(changed)}.")
+    print("Review the change (git diff schemas/), then commit it or discard it (git checkout).")
+    return 0

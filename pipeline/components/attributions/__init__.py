@@ -1,0 +1,1 @@
+"""Attributions: permutation importances of each trained model on the eval split."""

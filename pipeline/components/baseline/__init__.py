@@ -1,0 +1,1 @@
+"""The Evaluator's baseline: the latest blessed model other than the candidate."""

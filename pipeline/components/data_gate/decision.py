@@ -1,0 +1,177 @@
+"""The data gate's decision: which findings stop a run before Transform and Trainer.
+
+ExampleValidator only records anomalies; nothing in stock TFX reads them, so
+a pipeline would train and push on broken data. The gate turns the
+anomalies against the curated schema, empty splits, train/eval skew and
+drift from the last accepted data into findings, and blocks on every
+finding a person has not explicitly accepted (`GateConfig.allow`).
+
+Pure: protos in, findings out. The TFX component around it is `component.py`
+beside this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
+
+from pipeline.config import GateConfig
+
+# TFDV reports a column the schema does not know as this anomaly type.
+NEW_COLUMN = "SCHEMA_NEW_COLUMN"
+ALLOW_ALL = "*"
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One thing the gate found, in words a person can act on."""
+
+    check: str  # "schema", "empty split", "skew" or "drift"
+    split: str
+    feature: str  # "" for a finding about a whole split
+    kind: str  # TFDV's anomaly type name, or the check's own
+    description: str
+    blocking: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class GateOutcome:
+    """All findings of one gate execution and what it decided."""
+
+    findings: tuple[Finding, ...]
+    compared_with: str  # the accepted statistics drift was measured against, or ""
+    # Every skew and drift measurement, within its limit or not, for reports.
+    measurements: tuple[dict, ...] = ()
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.blocking)
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "passed": self.passed,
+                "compared_with": self.compared_with,
+                "findings": [dataclasses.asdict(f) for f in self.findings],
+                "measurements": list(self.measurements),
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GateOutcome:
+        data = json.loads(text)
+        return cls(
+            findings=tuple(Finding(**f) for f in data["findings"]),
+            compared_with=data.get("compared_with", ""),
+            measurements=tuple(data.get("measurements", ())),
+        )
+
+
+def describe(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
+    """One line per feature and problem, naming every split it was found in.
+
+    The first split's wording is kept: per split, TFDV only changes the
+    percentages.
+    """
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.feature, f.check, f.kind), []).append(f)
+    lines = []
+    for (feature, check, _), group in groups.items():
+        where = f"'{feature}'" if feature else "the data"
+        splits = ", ".join(f.split for f in group)
+        lines.append(f"{where} ({check}; {splits}): {group[0].description.strip()}")
+    return lines
+
+
+def accepted(feature: str, config: GateConfig) -> bool:
+    """Whether a person accepted findings on `feature` ("" is the whole data set)."""
+    return ALLOW_ALL in config.allow or (bool(feature) and feature in config.allow)
+
+
+def _anomaly_findings(
+    check: str, split: str, anomalies: anomalies_pb2.Anomalies, config: GateConfig
+) -> list[Finding]:
+    findings = []
+    for feature, info in sorted(anomalies.anomaly_info.items()):
+        kinds = [anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason] or ["UNKNOWN"]
+        new_column = NEW_COLUMN in kinds
+        error = info.severity == anomalies_pb2.AnomalyInfo.ERROR
+        blocks = error and not accepted(feature, config)
+        if new_column and not config.block_new_columns:
+            blocks = False
+        description = info.description or info.short_description
+        if new_column and not blocks:
+            description += " It is not used for training; add it to the schema to use it."
+        findings.append(
+            Finding(
+                check=check,
+                split=split,
+                feature=feature,
+                kind=",".join(kinds),
+                description=description,
+                blocking=blocks,
+            )
+        )
+    if anomalies.HasField("dataset_anomaly_info"):
+        info = anomalies.dataset_anomaly_info
+        findings.append(
+            Finding(
+                check=check,
+                split=split,
+                feature="",
+                kind=",".join(anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason),
+                description=info.description or info.short_description,
+                blocking=not accepted("", config),
+            )
+        )
+    return findings
+
+
+def schema_findings(
+    anomalies_by_split: dict[str, anomalies_pb2.Anomalies], config: GateConfig
+) -> list[Finding]:
+    """ExampleValidator's anomalies against the curated schema, per split."""
+    findings = []
+    for split, anomalies in sorted(anomalies_by_split.items()):
+        findings += _anomaly_findings("schema", split, anomalies, config)
+    return findings
+
+
+def empty_split_findings(
+    statistics_by_split: dict[str, statistics_pb2.DatasetFeatureStatisticsList],
+    config: GateConfig,
+) -> list[Finding]:
+    """A split with no examples: nothing to train, stop early on, or evaluate."""
+    findings = []
+    for split, stats in sorted(statistics_by_split.items()):
+        rows = sum(d.num_examples for d in stats.datasets)
+        if rows == 0:
+            findings.append(
+                Finding(
+                    check="empty split",
+                    split=split,
+                    feature="",
+                    kind="EMPTY_SPLIT",
+                    description="The split has no examples; the data is too small to split.",
+                    blocking=not accepted("", config),
+                )
+            )
+    return findings
+
+
+def decide(
+    findings: list[Finding], compared_with: str = "", measurements: list[dict] | None = None
+) -> GateOutcome:
+    """The outcome; blocking findings first so a message leads with them."""
+    ordered = sorted(findings, key=lambda f: (not f.blocking, f.check, f.split, f.feature))
+    return GateOutcome(
+        findings=tuple(ordered), compared_with=compared_with, measurements=tuple(measurements or ())
+    )

@@ -1,0 +1,1 @@
+"""The Pusher: atomic TF Serving versions with warmup requests and a model card."""

@@ -1,0 +1,36 @@
+"""The fairness settings: validated, and carried through the component's parameter."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import features as F
+from pipeline.components.fairness_check import spec as fairness
+from pipeline.config import FairnessConfig
+
+
+def test_the_config_survives_the_component_parameter_round_trip():
+    config = FairnessConfig(
+        extra_slice_features=("trip_start_hour",),
+        thresholds=(0.25, 0.75),
+        max_false_positive_rate_gap=0.2,
+        blocking=True,
+    )
+    again = fairness.config_from_json(fairness.config_to_json(config))
+    assert again == config
+    assert again.slice_features == (*F.FAIRNESS_SLICE_FEATURES, "trip_start_hour")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"thresholds": (0.5, 1.0)}, "thresholds must lie in"),
+        ({"thresholds": ()}, "thresholds must lie in"),
+        ({"max_false_positive_rate_gap": 1.5}, "max_false_positive_rate_gap must be in"),
+        ({"min_slice_examples": 0}, "min_slice_examples must be at least 1"),
+        ({"extra_slice_features": ("tips",)}, "extra_slice_features must be model features"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_reason(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FairnessConfig(**kwargs)
