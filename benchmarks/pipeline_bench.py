@@ -42,7 +42,9 @@ from pathlib import Path
 import psutil
 from machine import cpu_model
 
+from models.keras_version import LEGACY_KERAS_VARIABLE
 from pipeline.beam_args import direct_defaults
+from pipeline.defaults import metadata_path
 from pipeline.runners.provenance import git_state
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +144,7 @@ def _env(scratch: Path, **extra: str) -> dict:
     scratch.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["TMPDIR"] = str(scratch)
-    env["TF_USE_LEGACY_KERAS"] = "1"
+    env[LEGACY_KERAS_VARIABLE] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
@@ -206,7 +208,7 @@ class Project:
 
     @property
     def metadata(self) -> Path:
-        return self.root / "pipeline" / "metadata.sqlite"
+        return metadata_path(self.root / "pipeline")
 
 
 def eval_metrics(metadata_path: Path) -> dict[str, float]:

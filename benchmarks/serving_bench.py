@@ -51,6 +51,7 @@ from typing import Any
 
 from machine import cpu_model
 
+from models import layout
 from pipeline import defaults
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -156,8 +157,6 @@ class PhaseResult:
 
 def find_version_dir(model_dir: Path) -> Path:
     """The highest numbered version under a pushed model's base dir, as the server picks it."""
-    from models import layout
-
     versions = layout.version_names(model_dir)
     if not versions:
         raise FileNotFoundError(f"no numbered version directory under {model_dir}")
@@ -210,7 +209,7 @@ class InProcessSignature:
 
         from models.features import OUTPUT_NAME
 
-        self._signature = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+        self._signature = tf.saved_model.load(str(version_dir)).signatures[layout.SERVING_SIGNATURE]
         self._tensors = {name: tf.constant(values) for name, values in columns.items()}
         self._output = OUTPUT_NAME
 
@@ -234,7 +233,7 @@ class InProcessSession:
         from serving.servable import Servable
 
         self._servable = Servable.load(model_name, int(version_dir.name), str(version_dir))
-        signature = self._servable.signature_defs["serving_default"]
+        signature = self._servable.signature_defs[layout.SERVING_SIGNATURE]
         self._feeds = {signature.inputs[name].name: values for name, values in columns.items()}
         self._fetches = [signature.outputs[OUTPUT_NAME].name]
 
@@ -850,7 +849,6 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from models import layout
     from models.keras_version import use_keras_2
 
     use_keras_2()  # before anything imports TensorFlow

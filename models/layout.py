@@ -20,8 +20,9 @@ SAVED_MODEL_FILE = "saved_model.pb"
 ASSETS_EXTRA = "assets.extra"
 
 # The exported signatures (models/signatures.py): raw features as named tensors
-# (what clients send), serialized tf.Examples (what TFMA and batch clients
-# send), and the Transform graph alone (how TFMA gets the label).
+# under TF Serving's default signature key (what clients send when they name
+# none), serialized tf.Examples (what TFMA and batch clients send), and the
+# Transform graph alone (how TFMA gets the label).
 SERVING_SIGNATURE = "serving_default"
 EXAMPLES_SIGNATURE = "serving_tf_example"
 TRANSFORM_SIGNATURE = "transform_features"

@@ -19,8 +19,8 @@ def skip_autograph_for_tf_keras() -> None:
 
     Autograph's built-in rules skip modules named `keras` but not `tf_keras`
     (the same Keras 2 code under another name), so the first `fit` and every
-    signature export would transpile all of tf_keras: about 25 s of a
-    Trainer run on two cores. Idempotent.
+    signature export would transpile all of tf_keras, a large share of a
+    Trainer run (docs/benchmarks.md). Idempotent.
     """
     from tensorflow.python.autograph.core import config as autograph_config
 

@@ -1,8 +1,7 @@
 """Rendered charts kept beside the reports, keyed by what they show.
 
 Every chart in `reports.charts` is a pure function of its arguments, and
-drawing is most of what a report costs (about 3 s of the 4 s an unchanged
-rerun spent on its report here). So a chart is drawn once per set of
+drawing is most of what a report costs (docs/benchmarks.md). So a chart is drawn once per set of
 arguments and version of the drawing code, and read back after that.
 """
 

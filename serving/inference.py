@@ -14,12 +14,13 @@ from typing import Protocol
 import numpy as np
 from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, input_pb2
 
+from models import layout
 from serving.errors import Code, ServingError, failed_precondition, invalid_argument
 from serving.repository import VersionStatus
 from serving.servable import Servable
 from serving.tensors import to_ndarray
 
-DEFAULT_SIGNATURE = "serving_default"
+DEFAULT_SIGNATURE = layout.SERVING_SIGNATURE
 PREDICT_METHOD = "tensorflow/serving/predict"
 CLASSIFY_METHOD = "tensorflow/serving/classify"
 REGRESS_METHOD = "tensorflow/serving/regress"

@@ -34,21 +34,8 @@ from serving.rows import to_columns, to_instances
 
 pytestmark = pytest.mark.e2e
 
-COMPONENTS = {
-    P.EXAMPLE_GEN,
-    P.STATISTICS_GEN,
-    P.SCHEMA_GEN,
-    P.EXAMPLE_VALIDATOR,
-    P.ACCEPTED_DATA_RESOLVER,
-    P.DATA_GATE,
-    P.TRANSFORM,
-    P.TRAINER,
-    P.BASELINE_RESOLVER,
-    P.EVALUATOR,
-    P.FAIRNESS_CHECK,
-    P.ATTRIBUTIONS,
-    P.PUSHER,
-}
+# Every step of the default configuration (no Tuner).
+COMPONENTS = set(P.planned())
 PROJECT = Path(__file__).resolve().parents[2]
 
 

@@ -2,7 +2,7 @@
 
 The Kubeflow golden file is the compiled spec with versions, labels and the code
 fingerprint stripped; after an intended change to the pipeline, rewrite it with
-`UPDATE_GOLDEN=1 pytest tests/pipeline/test_compile.py` and review the diff.
+`UPDATE_GOLDEN=1 pytest tests/pipeline/cli/test_compile.py` and review the diff.
 """
 
 from __future__ import annotations
