@@ -68,11 +68,15 @@ def _data(store: mlmd.MetadataStore, examples: metadata_store_pb2.Artifact | Non
     return f"{folder} ({S.custom(examples, 'input_fingerprint') or 'no fingerprint'})"
 
 
-def pushed_versions(metadata_path: str) -> list[PushedVersion]:
-    """Every version the Pusher wrote, oldest first, with its lineage."""
+def pushed_versions(metadata_path: str, base_directory: str | None = None) -> list[PushedVersion]:
+    """Every version the Pusher wrote (into `base_directory`, when given: one served model's),
+    oldest first, with its lineage."""
     store = S.connect(metadata_path)
     found = []
     for pushed in S.pushed_artifacts(store):
+        destination = str(S.custom(pushed, S.PUSHED_DESTINATION_PROPERTY))
+        if base_directory and os.path.dirname(destination) != os.path.normpath(base_directory):
+            continue
         pusher = S.producer(store, pushed.id)
         inputs = S.execution_io(store, pusher.id, inputs=True) if pusher else {}
         code, seed = _training(store, inputs.get("model"))

@@ -127,7 +127,14 @@ def evaluate(
         if too_few:
             findings += too_few
             continue
-        skew = comparisons.compare_statistics(train, schema, serving=stats, thresholds=config.skew)
+        skew = comparisons.compare_statistics(
+            train,
+            schema,
+            serving=stats,
+            thresholds=config.skew,
+            compared=config.compared,
+            long_tailed=config.long_tailed,
+        )
         findings += _change_findings("skew", split, skew, config)
         measurements += _measurements("skew", split, skew)
     if previous_statistics_uri:
@@ -137,7 +144,12 @@ def evaluate(
             findings += too_few
         else:
             drift = comparisons.compare_statistics(
-                train, schema, previous=previous, thresholds=config.drift
+                train,
+                schema,
+                previous=previous,
+                thresholds=config.drift,
+                compared=config.compared,
+                long_tailed=config.long_tailed,
             )
             findings += _change_findings("drift", TRAIN_SPLIT, drift, config)
             measurements += _measurements("drift", TRAIN_SPLIT, drift)
