@@ -101,7 +101,11 @@ def encode_label(raw: tf.Tensor, spec: DatasetSpec) -> tf.Tensor:
     if spec.task == "regression":
         return tf.cast(dense(raw, 0), tf.float32)
     values = dense(raw, "" if raw.dtype == tf.string else 0)
-    text = values if values.dtype == tf.string else tf.strings.as_string(values)
+    if values.dtype == tf.string:
+        text = values
+    else:
+        # shortest: a float label 2.0 reads "2", as init writes its class name.
+        text = tf.strings.as_string(values, shortest=values.dtype.is_floating)
     classes = tf.constant(list(spec.class_names()))
     # The schema's domain keeps unknown classes out (the data gate blocks them).
     matches = tf.equal(tf.expand_dims(text, 1), tf.expand_dims(classes, 0))

@@ -32,6 +32,9 @@ MISSING_TOKENS = ("NA", "N/A", "NaN", "nan", "null", "NULL", "None", "?", "-")
 # An integer column with at most this many distinct values in 0..MAX_INDEX_SIZE-1
 # is a category (codes, levels, hours), not a quantity.
 MAX_INDEX_VALUES = 50
+# A non-negative number whose largest value is this many times its median has a long
+# right tail: log1p, so the tail does not dominate the scaling.
+LONG_TAIL_RATIO = 4
 # A text column with this many distinct values per row is an identifier, not a category.
 IDENTIFIER_SHARE = 0.95
 # A column missing in more rows than this is left out.
@@ -170,11 +173,10 @@ def _numeric_choice(name: str, feature, distinct: int) -> Choice:
             f'{name} = {{ transform = "index", size = {size} }}',
             f"{distinct} distinct integers in {int(num.min)}..{int(num.max)}: a category",
         )
-    long_tail = num.min >= 0 and num.std_dev > 0 and (num.mean - num.median) > 0.25 * num.std_dev
-    if long_tail:
+    if num.min >= 0 and num.max > LONG_TAIL_RATIO * max(num.median, 0):
         return Choice(
             f'{name} = {{ transform = "log" }}',
-            f"non-negative with a long right tail (mean {num.mean:.4g} > median {num.median:.4g})",
+            f"non-negative with a long right tail (largest {num.max:.4g}, median {num.median:.4g})",
         )
     return Choice(
         f'{name} = {{ transform = "zscore" }}',
@@ -306,8 +308,10 @@ def render(
     """The dataset file, every inferred choice visible and commented."""
     lines = [
         f"# Dataset {name!r}, written by `python -m pipeline init` from {rows:,} rows of",
-        f"# {data_root}. Every choice below was inferred from the data: review it,",
-        "# then run `python run_local.py --dataset " + name + "`. Keys: models/dataset.py.",
+        f"# {data_root}.",
+        "# Every choice below was inferred from the data: review it, then run",
+        f"# `python run_local.py --dataset {name}` if this file is schemas/{name}/dataset.toml,",
+        "# else give its path. Every key is documented in models/dataset.py.",
         "",
         f"name = {json.dumps(name)}",
         f"# {_task_reason(task, classes)}",

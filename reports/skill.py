@@ -36,7 +36,10 @@ def report(run: Run) -> Section:
         return section
     outcome = load_result(artifact)
     if outcome.passed:
-        section.note(f"Passed: the model beats the trivial predictor by {outcome.margin:g}.", "good")
+        section.note(
+            f"Passed: the model beats the trivial predictor by the margin {outcome.margin:g}.",
+            "good",
+        )
     else:
         section.note(
             "Failed: the model does not beat the trivial predictor by the margin, so it was "

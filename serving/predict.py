@@ -2,6 +2,7 @@
 
     python -m serving.predict rows.csv --model taxi         # REST on 127.0.0.1:8501
     python -m serving.predict rows.json --model penguins --grpc 127.0.0.1:8500
+    python -m serving.predict penguins.csv --model penguins --missing-values NA
     python -m serving.predict rows.csv --limit 5 --model taxi --label stable
 
 The model's inputs and their types are read from the server (its
@@ -41,6 +42,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     version.add_argument("--version", type=int, default=None, help="a specific model version")
     version.add_argument("--label", default=None, help="a version label, e.g. stable or canary")
     p.add_argument("--limit", type=int, default=None, help="send only the first N rows")
+    p.add_argument(
+        "--missing-values",
+        default="",
+        metavar="TOKENS",
+        help="comma-separated cell values that mean missing, e.g. NA (empty cells always do)",
+    )
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     return p.parse_args(argv)
 
@@ -108,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             metadata = client.metadata(version=args.version)
             inputs = signature_inputs(metadata)
             output_names = sorted(signature_def(metadata).get("outputs", {}))
-            instances = to_instances(rows, inputs)
+            missing = [t.strip() for t in args.missing_values.split(",") if t.strip()]
+            instances = to_instances(rows, inputs, missing)
             outputs = _predict(client, instances, inputs, output_names, args)
     except ServingError as e:
         print(f"Server error {e.status}: {e.message}", file=sys.stderr)

@@ -59,8 +59,8 @@ def schema_inputs(schema, names: Iterable[str]) -> dict[str, str]:
     return {name: types[name] for name in names}
 
 
-def _typed(value, kind: str):
-    if value is None or value == "":
+def _typed(value, kind: str, missing: frozenset[str]):
+    if value is None or value == "" or (isinstance(value, str) and value in missing):
         return _MISSING[kind]
     if kind == "int":
         return int(float(value))
@@ -69,9 +69,30 @@ def _typed(value, kind: str):
     return str(value)
 
 
-def to_instances(rows: Iterable[Mapping], inputs: Mapping[str, str]) -> list[dict]:
-    """One dict of the model's raw inputs per row, typed; absent values are missing."""
-    return [{name: _typed(row.get(name), kind) for name, kind in inputs.items()} for row in rows]
+def to_instances(
+    rows: Iterable[Mapping], inputs: Mapping[str, str], missing_values: Iterable[str] = ()
+) -> list[dict]:
+    """One dict of the model's raw inputs per row, typed.
+
+    Absent and empty values, and cells spelled like one of `missing_values`
+    (e.g. "NA"), are sent as missing. A cell that is not a number where the
+    model takes one is a ValueError naming the row and the column.
+    """
+    missing = frozenset(missing_values)
+    instances = []
+    for number, row in enumerate(rows, start=1):
+        instance = {}
+        for name, kind in inputs.items():
+            try:
+                instance[name] = _typed(row.get(name), kind, missing)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"row {number}, column {name!r}: {row.get(name)!r} is not a number, and "
+                    f"the model takes {kind}s there (if it means a missing value, say so: "
+                    "--missing-values)"
+                ) from None
+        instances.append(instance)
+    return instances
 
 
 def read_rows(path: Path) -> list[dict]:

@@ -23,11 +23,21 @@ from pipeline.beam_args import BeamArgsError
 from pipeline.inputs import DataError
 from pipeline.runners import airflow, kubeflow_v2
 from pipeline.runners.beam_flags import add_beam_arguments
+from schemas import DEFAULT_DATASET
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pipeline-name", default=defaults.PIPELINE_NAME, help="(default: %(default)s)")
-    p.add_argument("--model-name", default=defaults.MODEL_NAME, help="(default: %(default)s)")
+    p.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        metavar="NAME|FILE",
+        help="a bundled dataset (schemas/NAME/dataset.toml) or a dataset file's path "
+        "(default: %(default)s)",
+    )
+    p.add_argument("--pipeline-name", default=None, help="(default: the dataset's name)")
+    p.add_argument(
+        "--model-name", default=None, help="(default: the dataset's model_name, else its name)"
+    )
     p.add_argument(
         "--train-steps", type=int, default=defaults.TRAIN_STEPS, help="(default: %(default)s)"
     )

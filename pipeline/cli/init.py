@@ -83,5 +83,7 @@ def _init(args: argparse.Namespace) -> int:
     print(f"Inferred a {found.task} task for {args.label!r}{classes} from {found.rows:,} rows.")
     print(f"Wrote {schema_path}")
     print(f"  and {dataset_path}")
-    print(f"Review both, then run: python run_local.py --dataset {dataset_path}")
+    bundled = folder.resolve() == Path(schemas.__file__).resolve().parent / args.name
+    given = args.name if bundled else dataset_path
+    print(f"Review both, then run: python run_local.py --dataset {given}")
     return 0

@@ -82,8 +82,9 @@ def print_model_evidence(summary: RunSummary, *, console: Console) -> None:
             for c in summary.skill.comparisons
             if c.candidate is not None
         )
+        margin = summary.skill.margin
         console.print(
-            f"  Skill:      {verdict} the trivial predictor by {summary.skill.margin:g} ({scores})"
+            f"  Skill:      {verdict} the trivial predictor by the margin {margin:g} ({scores})"
         )
     if summary.fairness is not None:
         breaches = summary.fairness.breaches

@@ -46,12 +46,15 @@ def kfp_spec(tmp_path_factory) -> Path:
 def _normalized(job: dict) -> dict:
     """The spec without what changes with versions and code edits."""
     from pipeline.fingerprints import code_fingerprint
+    from pipeline.runners.configs import load_dataset
 
     job = json.loads(json.dumps(job))
     job.pop("labels")
     job["pipelineSpec"].pop("sdkVersion")
-    # The fingerprint of models/ sits in Transform's and Trainer's custom_config.
-    text = json.dumps(job, sort_keys=True).replace(code_fingerprint(), "<code-fingerprint>")
+    # The fingerprint of models/ (and the dataset's hooks) sits in Transform's and
+    # Trainer's custom_config.
+    fingerprint = code_fingerprint(modules=(load_dataset("taxi").spec.hooks,))
+    text = json.dumps(job, sort_keys=True).replace(fingerprint, "<code-fingerprint>")
     return json.loads(text)
 
 
