@@ -194,7 +194,9 @@ def markdown(results: dict) -> str:
     m = results["machine"]
     lines = [
         f"Machine: {m['cpu_model']}, {m['cpu_count']} cores, {m['memory_gb']} GB; "
-        f"{results['date']}; seeds {results['seeds']}; medians over seeds.",
+        f"{results['date']}; commit {results['code']['git_commit'][:10] or 'unknown'}"
+        f"{' with uncommitted changes' if results['code']['uncommitted_changes'] else ''}; "
+        f"seeds {results['seeds']}; medians over seeds.",
         "",
         "| Dataset | Task | Rows (train / eval) | Metric | Network | Trees | Network >= trees |",
         "|---|---|---|---|---:|---:|---|",
@@ -228,8 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results")
     args = p.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
+    from pipeline.runners.provenance import git_state
+
+    commit, dirty = git_state(REPO_ROOT)
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "code": {"git_commit": commit, "uncommitted_changes": dirty},
         "machine": machine_info(),
         "seeds": seeds,
         "tree_iterations": TREE_ITERATIONS,

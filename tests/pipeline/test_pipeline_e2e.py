@@ -205,7 +205,7 @@ def test_retrained_model_is_compared_with_the_served_one(pipeline_run):
     thresholds = pipeline_run.thresholds
     change = summary.metrics["auc"] - summary.baseline_metrics["auc"]
     assert summary.blessed is (
-        change >= -thresholds.max_auc_regression
+        change >= -thresholds.max_regression
         and summary.metrics["auc"] >= thresholds.min_auc
         and summary.metrics["binary_accuracy"] >= thresholds.min_accuracy
     )
