@@ -13,6 +13,7 @@ The resolved spec travels to Transform and the Trainer as JSON (their
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -26,6 +27,11 @@ NAME_PATTERN = r"^[a-z][a-z0-9_-]*$"
 # Integer columns whose values fit in 0..MAX_INDEX_SIZE-1 are categories of their own
 # (an hour, a code) unless the file says otherwise.
 MAX_INDEX_SIZE = 1000
+# A cross's combinations each get an embedding row: more than this is a table that
+# mostly never sees an example.
+MAX_CROSS_SIZE = 100_000
+# Names of outputs the model reads (labels, crosses): identifiers.
+OUTPUT_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 DEFAULT_BUCKETS = 10
 DEFAULT_TOP_K = 1000
 DEFAULT_OOV_BUCKETS = 10
@@ -75,6 +81,17 @@ class Feature(_Strict):
             raise ValueError("transform 'index' needs size (values run 0..size-1)")
         return self
 
+    def categories(self) -> int | None:
+        """Values a categorical transform's output takes (None for numbers), once
+        `with_defaults` filled its parameters."""
+        if self.transform == "bucketize":
+            return self.buckets + 1  # the last: missing
+        if self.transform == "index":
+            return self.size
+        if self.transform == "vocabulary":
+            return self.top_k + self.oov_buckets
+        return None
+
     def with_defaults(self) -> Feature:
         """The same feature with every parameter its transform uses filled in."""
         if self.transform == "bucketize" and self.buckets is None:
@@ -98,7 +115,7 @@ class Label(_Strict):
     # Raw columns the hook reads; needed for training and evaluation, not for serving.
     inputs: tuple[str, ...] = ()
     # The label's name in the model's outputs (default: the column).
-    name: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    name: str | None = Field(default=None, pattern=OUTPUT_NAME)
     # Classification: the class names in index order (binary: negative, then positive).
     classes: tuple[str, ...] = ()
 
@@ -200,6 +217,9 @@ class DatasetSpec(_Strict):
     # adding engineered features (dotted import path).
     hooks: str | None = None
     features: dict[str, Feature] = Field(default_factory=dict)
+    # Crossed features: name -> two or more categorical columns (bucketize, index or
+    # vocabulary) whose categories combine into one, learned as one embedding.
+    crosses: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     fairness: Fairness = Fairness()
     thresholds: Thresholds = Thresholds()
     intended_use: tuple[str, ...] = ()
@@ -216,6 +236,11 @@ class DatasetSpec(_Strict):
             raise ValueError("label.classes: a regression label has no classes")
         if self.label.hook is not None and self.hooks is None:
             raise ValueError("label.hook needs the hooks module (hooks = 'package.module')")
+        for name, columns in self.crosses.items():
+            if not re.match(OUTPUT_NAME, name):
+                raise ValueError(f"crosses.{name}: a cross's name must be an identifier")
+            if len(columns) < 2 or len(set(columns)) != len(columns):
+                raise ValueError(f"crosses.{name}: give two or more different columns")
         return self
 
     @property
@@ -261,6 +286,7 @@ class DatasetSpec(_Strict):
             label=self.label,
             hooks=self.hooks,
             features=self.features,
+            crosses=self.crosses,
         )
 
     @classmethod
@@ -396,6 +422,7 @@ def resolve(spec: DatasetSpec, schema: schema_pb2.Schema, source: str = "dataset
         plan[name] = chosen.with_defaults()
     if not plan:
         raise DatasetError(f"{source}: no column is left for the model to read")
+    _check_crosses(spec, plan, columns, source)
     for key, names in (("slices", spec.slices), ("fairness.features", spec.fairness.features)):
         outside = [n for n in names if n not in plan]
         if outside:
@@ -404,6 +431,32 @@ def resolve(spec: DatasetSpec, schema: schema_pb2.Schema, source: str = "dataset
                 f"(one of {', '.join(plan)})"
             )
     return spec.model_copy(update={"features": plan})
+
+
+def _check_crosses(spec: DatasetSpec, plan: dict, columns: dict, source: str) -> None:
+    """Each cross combines categorical model features into a table of bounded size."""
+    for name, crossed in spec.crosses.items():
+        if name in columns:
+            raise DatasetError(f"{source}: crosses.{name}: the name is a column of the schema")
+        size = 1
+        for column in crossed:
+            if column not in plan:
+                raise DatasetError(
+                    f"{source}: crosses.{name}: {column!r} is not a model feature "
+                    f"(one of {', '.join(plan)})"
+                )
+            categories = plan[column].categories()
+            if categories is None:
+                raise DatasetError(
+                    f"{source}: crosses.{name}: {column!r} is a number ({plan[column].transform}); "
+                    "cross categories: give it transform bucketize, index or vocabulary"
+                )
+            size *= categories
+        if size > MAX_CROSS_SIZE:
+            raise DatasetError(
+                f"{source}: crosses.{name}: {size:,} combinations, more than {MAX_CROSS_SIZE:,}: "
+                "use fewer buckets or a smaller vocabulary"
+            )
 
 
 def _check_label_type(spec: DatasetSpec, columns: dict, source: str) -> None:

@@ -43,11 +43,6 @@ def as_category(x: tf.Tensor, size: int) -> tf.Tensor:
     return category
 
 
-def category_size(feature) -> int:
-    """Values a transformed categorical feature takes, from its schema domain."""
-    return int(feature.int_domain.max) + 1
-
-
 def _present_values(x: tf.Tensor | tf.SparseTensor) -> tf.Tensor | tf.SparseTensor:
     """The column with its present values only, for analyzers that must skip missing ones."""
     if isinstance(x, tf.sparse.SparseTensor):
@@ -69,10 +64,10 @@ def _zscore(x, *, log: bool) -> tf.Tensor:
     return dense(tft.scale_to_z_score(values), 0.0)
 
 
-def _bucketize(x, buckets: int) -> tf.Tensor:
+def _bucketize(x, feature: Feature) -> tf.Tensor:
     # Quantiles of the present values; a missing one gets the extra bucket `buckets`.
-    bucketized = tft.bucketize(_present_values(x), buckets, elementwise=False)
-    return as_category(dense(bucketized, buckets), buckets + 1)
+    bucketized = tft.bucketize(_present_values(x), feature.buckets, elementwise=False)
+    return as_category(dense(bucketized, feature.buckets), feature.categories())
 
 
 def _vocabulary(x, name: str, feature: Feature) -> tf.Tensor:
@@ -80,7 +75,18 @@ def _vocabulary(x, name: str, feature: Feature) -> tf.Tensor:
     indices = tft.compute_and_apply_vocabulary(
         raw, top_k=feature.top_k, num_oov_buckets=feature.oov_buckets, vocab_filename=name
     )
-    return as_category(indices, feature.top_k + feature.oov_buckets)
+    return as_category(indices, feature.categories())
+
+
+def cross(outputs: dict, spec: DatasetSpec, columns: tuple[str, ...]) -> tf.Tensor:
+    """One category per combination of `columns`' categories (row-major order)."""
+    combined, size = None, 1
+    for column in columns:
+        categories = spec.features[column].categories()
+        part = outputs[F.transformed_name(column)]
+        combined = part if combined is None else combined * categories + part
+        size *= categories
+    return as_category(combined, size)
 
 
 def transform_feature(x, name: str, feature: Feature) -> tf.Tensor:
@@ -88,9 +94,9 @@ def transform_feature(x, name: str, feature: Feature) -> tf.Tensor:
     if feature.transform in ("zscore", "log"):
         return _zscore(x, log=feature.transform == "log")
     if feature.transform == "bucketize":
-        return _bucketize(x, feature.buckets)
+        return _bucketize(x, feature)
     if feature.transform == "index":
-        return as_category(dense(x, 0), feature.size)
+        return as_category(dense(x, 0), feature.categories())
     if feature.transform == "vocabulary":
         return _vocabulary(x, name, feature)
     raise ValueError(f"unknown transform {feature.transform!r} for {name!r}")
@@ -127,6 +133,8 @@ def transform_inputs(inputs: dict, spec: DatasetSpec) -> dict:
         F.transformed_name(name): transform_feature(inputs[name], name, feature)
         for name, feature in spec.features.items()
     }
+    for name, columns in spec.crosses.items():
+        outputs[F.transformed_name(name)] = cross(outputs, spec, columns)
     if hooks is not None and hasattr(hooks, "features"):
         outputs.update(hooks.features(inputs, outputs, spec))
     return outputs

@@ -207,6 +207,10 @@ def infer_schema(stats, label: str) -> schema_pb2.Schema:
         if feature.name == label:
             feature.not_in_environment.append(SERVING)
             feature.presence.min_fraction = 1.0
+        elif feature.presence.min_fraction < 1.0 and feature.HasField("value_count"):
+            # The statistics count a missing cell as an absent value; ExampleGen
+            # writes it as an empty list, which a minimum of one value rejects.
+            feature.value_count.ClearField("min")
     return schema
 
 

@@ -16,10 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from models import layout
+from serving.config import write_model_config_file
 
 
 def served_models(serving_dir: Path) -> list[str]:
@@ -60,11 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     if not config.model_config_list.config:
         print(f"error: no pushed model under {args.serving_dir}", file=sys.stderr)
         return 2
-    text = text_format.MessageToString(config)
-    if args.output:
-        args.output.write_text(text)
-    else:
-        sys.stdout.write(text)
+    write_model_config_file(config, args.output)
     return 0
 
 

@@ -5,7 +5,7 @@ TensorFlow Serving container loads it.
 
 The archive holds `<version>/saved_model.pb` (and variables/, assets/,
 assets.extra/) at its root, and, unless --no-inference-code, `code/inference.py`
-with `code/features.json` so the endpoint also takes raw trips as JSON or CSV.
+with `code/features.json` so the endpoint also takes raw rows as JSON or CSV.
 """
 
 from __future__ import annotations

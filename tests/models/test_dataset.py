@@ -80,6 +80,14 @@ def test_features_not_in_the_file_get_a_transform_from_the_schema(tmp_path):
     assert spec.class_names() == ("circle", "square", "star") and spec.num_classes == 3
 
 
+def test_a_cross_combines_categorical_columns(tmp_path):
+    toml = GOOD.replace('{ transform = "log" }', '{ transform = "bucketize", buckets = 4 }')
+    spec = load(write(tmp_path, toml + '[crosses]\nsize_by_count = ["size", "count"]\n'))
+    assert spec.crosses == {"size_by_count": ("size", "count")}
+    assert spec.features["size"].categories() * spec.features["count"].categories() == 5 * 10
+    assert spec.for_training().crosses == spec.crosses
+
+
 def test_the_spec_survives_the_trip_through_a_model_and_training_ignores_wording(tmp_path):
     spec = load(write(tmp_path, GOOD))
     assert DatasetSpec.from_json(spec.to_json()) == spec
@@ -136,6 +144,28 @@ BAD_FILES = [
         ["label.hook", "no_such_function"],
     ),
     ("not TOML at all", GOOD + "[features\n", ["not valid TOML"]),
+    (
+        "cross of a number",
+        GOOD + '[crosses]\nsize_by_colour = ["size", "colour"]\n',
+        ["crosses.size_by_colour", "'size' is a number", "bucketize"],
+    ),
+    (
+        "cross of a column the model does not read",
+        GOOD + '[crosses]\nsecret_colour = ["secret", "colour"]\n',
+        ["crosses.secret_colour", "'secret' is not a model feature"],
+    ),
+    (
+        "cross of one column",
+        GOOD + '[crosses]\ncolours = ["colour"]\n',
+        ["crosses.colours", "two or more"],
+    ),
+    (
+        "cross too large to learn",
+        GOOD.replace('{ transform = "log" }', '{ transform = "bucketize", buckets = 999 }')
+        + 'colour = { transform = "vocabulary", top_k = 1000 }\n'
+        + '[crosses]\nhuge = ["size", "colour"]\n',
+        ["crosses.huge", "combinations"],
+    ),
 ]
 
 

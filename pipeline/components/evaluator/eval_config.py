@@ -145,7 +145,11 @@ def eval_config(spec: DatasetSpec, thresholds: EvalThresholds) -> tfma.EvalConfi
         "multiclass": _multiclass_metrics,
         "regression": _regression_metrics,
     }[spec.task](thresholds)
-    metrics_specs = [tfma.MetricsSpec(metrics=[_metric("ExampleCount"), *task_metrics])]
+    # An eval split with examples: a bar every model clears, so TFMA always validates
+    # and the Evaluator always writes its blessing (with no bar at all it writes
+    # none, and a first model without absolute bars could never be blessed).
+    example_count = _metric("ExampleCount", _threshold(_bar(lower=1)))
+    metrics_specs = [tfma.MetricsSpec(metrics=[example_count, *task_metrics])]
     if spec.task == "multiclass":
         metrics_specs.append(_per_class(spec))
     slices = [tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[k]) for k in spec.slices]

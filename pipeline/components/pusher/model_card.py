@@ -88,7 +88,11 @@ def feature_uses(spec) -> dict[str, str]:
 
     notes = {}
     if spec.hooks:
-        notes = getattr(importlib.import_module(spec.hooks), "FEATURE_NOTES", {})
+        notes = dict(getattr(importlib.import_module(spec.hooks), "FEATURE_NOTES", {}))
+    for name, columns in spec.crosses.items():
+        for column in columns:
+            crossed = f"crossed with {', '.join(c for c in columns if c != column)} into {name}"
+            notes[column] = f"{notes[column]}; {crossed}" if column in notes else crossed
     uses = {}
     for name, feature in spec.features.items():
         use = TRANSFORM_USES[feature.transform].format(
