@@ -153,7 +153,7 @@ def test_regress_answers_values_on_the_label_scale(server, several):
     rows = synthetic.rows("regression", count=12, seed=5)
     with RestClient(server.rest_url, "synthetic-regression") as client:
         inputs = signature_inputs(client.metadata())
-        predicted = client.predict(to_instances(rows, inputs)).only()
+        predicted = client.predict(to_instances(rows, inputs, ["NA"])).only()
     with server.client() as http:
         answer = http.post(
             "/v1/models/synthetic-regression:regress",
