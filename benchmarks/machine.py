@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
+import os
 import platform
 from pathlib import Path
 
@@ -14,3 +16,27 @@ def cpu_model() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or "unknown"
+
+
+def machine_info() -> dict:
+    """What the numbers depend on."""
+    import psutil
+
+    versions = {
+        name: importlib.metadata.version(name)
+        for name in (
+            "tfx",
+            "tensorflow",
+            "apache-beam",
+            "tensorflow-transform",
+            "tensorflow-model-analysis",
+        )
+    }
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "python": platform.python_version(),
+        **versions,
+    }

@@ -30,7 +30,6 @@ import importlib.resources
 import itertools
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ import time
 from pathlib import Path
 
 import psutil
-from machine import cpu_model
+from machine import machine_info
 
 from models.keras_version import LEGACY_KERAS_VARIABLE
 from pipeline.beam_args import direct_defaults
@@ -397,28 +396,6 @@ def summarize(round_results: list[dict], scale_results: list[dict], sample_rows:
 
 
 _PHASES = ("reference_cold", "project_cold", "reference_rerun", "project_rerun")
-
-
-def machine_info() -> dict:
-    """What the numbers depend on."""
-    versions = {
-        name: importlib.metadata.version(name)
-        for name in (
-            "tfx",
-            "tensorflow",
-            "apache-beam",
-            "tensorflow-transform",
-            "tensorflow-model-analysis",
-        )
-    }
-    return {
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model(),
-        "memory_gb": round(psutil.virtual_memory().total / 1e9, 1),
-        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
-        "python": platform.python_version(),
-        **versions,
-    }
 
 
 def markdown(results: dict) -> str:

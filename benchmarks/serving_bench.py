@@ -155,6 +155,14 @@ class PhaseResult:
 # ---------------------------------------------------------------- the model and its inputs
 
 
+def output_of(version_dir: Path) -> str:
+    """What a pushed version answers under, from the dataset spec it records."""
+    from models.dataset import DatasetSpec
+    from models.features import prediction_key
+
+    return prediction_key(DatasetSpec.read_from_model(str(version_dir)))
+
+
 def find_version_dir(model_dir: Path) -> Path:
     """The highest numbered version under a pushed model's base dir, as the server picks it."""
     versions = layout.version_names(model_dir)
@@ -185,13 +193,14 @@ def build_payload(model_name: str, batch_size: int) -> Payload:
     """Typed raw features for `serving_default`, encoded once for REST and gRPC."""
     from tensorflow_serving.apis import predict_pb2
 
-    from schemas import load_schema
-    from serving.rows import to_columns, to_instances
+    from pipeline.runners.configs import load_dataset
+    from serving.rows import schema_inputs, to_columns, to_instances
     from serving.tensors import to_tensor_proto
 
-    schema = load_schema()
-    instances = to_instances(read_example_rows(batch_size), schema)
-    columns = to_columns(instances, schema)
+    taxi = load_dataset("taxi")
+    inputs = schema_inputs(taxi.schema, taxi.spec.model_features())
+    instances = to_instances(read_example_rows(batch_size), inputs)
+    columns = to_columns(instances, inputs)
     # As RestClient sends it: a missing float feature is a bare NaN token.
     rest_body = json.dumps({"instances": instances}, allow_nan=True).encode()
     request = predict_pb2.PredictRequest()
@@ -207,11 +216,9 @@ class InProcessSignature:
     def __init__(self, version_dir: Path, columns: dict) -> None:
         import tensorflow as tf
 
-        from models.features import OUTPUT_NAME
-
         self._signature = tf.saved_model.load(str(version_dir)).signatures[layout.SERVING_SIGNATURE]
         self._tensors = {name: tf.constant(values) for name, values in columns.items()}
-        self._output = OUTPUT_NAME
+        self._output = output_of(version_dir)
 
     def __call__(self):
         return self._signature(**self._tensors)[self._output].numpy()
@@ -229,13 +236,12 @@ class InProcessSession:
     """
 
     def __init__(self, model_name: str, version_dir: Path, columns: dict) -> None:
-        from models.features import OUTPUT_NAME
         from serving.servable import Servable
 
         self._servable = Servable.load(model_name, int(version_dir.name), str(version_dir))
         signature = self._servable.signature_defs[layout.SERVING_SIGNATURE]
         self._feeds = {signature.inputs[name].name: values for name, values in columns.items()}
-        self._fetches = [signature.outputs[OUTPUT_NAME].name]
+        self._fetches = [signature.outputs[output_of(version_dir)].name]
 
     def __call__(self):
         return self._servable.run(self._feeds, self._fetches)
@@ -363,13 +369,12 @@ def wait_until_available(servers: dict[str, ServerProcess], model_name: str) -> 
 
 def check_answers(server: ServerProcess, model_name: str, payload: Payload, expected) -> None:
     """Both protocols answer like the in-process call (through the project's clients)."""
-    from models.features import OUTPUT_NAME
     from serving.client import GrpcClient, RestClient
 
     with RestClient(server.rest_url, model_name) as client:
         rest = client.predict(payload.instances).only()
     with GrpcClient(server.grpc_target, model_name) as client:
-        grpc_out = client.predict(payload.columns).outputs[OUTPUT_NAME]
+        (grpc_out,) = client.predict(payload.columns).outputs.values()
     check_close(f"{server.name} server over REST", rest, expected)
     check_close(f"{server.name} server over gRPC", grpc_out, expected)
 

@@ -1,15 +1,17 @@
 """Which raw features a trained model relies on, measured through its serving signatures.
 
 Global attributions are permutation importances: shuffle one raw column of
-the eval examples, score again, and take the drop in AUC (averaged over a
-few shuffles). They go through `serving_default`, the signature clients
+the eval examples, score again, and take how much the task's main score
+(AUC, accuracy or RMSE, `models.scoring.main_score`) got worse, averaged over
+a few shuffles. They go through `serving_default`, the signature clients
 call, so Transform and the network are explained together, and they need
-nothing but the SavedModel and examples.
+nothing but the SavedModel (which records its dataset spec) and examples.
 
 A single prediction is explained by occlusion against a background sample:
 a feature's attribution is the prediction minus the mean prediction with
 that feature's value replaced by each background row's. Positive values
-pushed the probability of a big tip up.
+pushed the prediction (the probability of the predicted class, or the
+predicted value) up.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from models import features as F
-from models import layout
-from models.features import OUTPUT_NAME
+from models import layout, scoring
+from models.dataset import DatasetSpec
 
 RAW_SIGNATURE = layout.SERVING_SIGNATURE
 TRANSFORM_SIGNATURE = layout.TRANSFORM_SIGNATURE
-METHOD = "permutation importance (AUC drop) on the eval split"
+METHOD = "permutation importance on the eval split"
 BATCH_SIZE = 4096
 
 
@@ -39,7 +41,7 @@ class ExplanationError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class FeatureAttribution:
     feature: str
-    importance: float  # mean drop in AUC when the feature is shuffled
+    importance: float  # how much worse the main score gets when the feature is shuffled
     spread: float  # standard deviation of that drop over the shuffles
     prediction_change: float  # mean absolute change of the probability
 
@@ -52,7 +54,9 @@ class GlobalAttributions:
     examples: int
     repeats: int
     seed: int
-    baseline_auc: float
+    # The main score (TFMA's metric key) and its value with nothing shuffled.
+    score: str
+    baseline_score: float
     features: tuple[FeatureAttribution, ...]
     # Raw rows (as a REST client sends them) that single predictions are explained against.
     background: tuple[dict, ...]
@@ -69,6 +73,8 @@ class GlobalAttributions:
     @classmethod
     def from_json(cls, text: str) -> GlobalAttributions:
         data = json.loads(text)
+        if "baseline_auc" in data:  # written before attributions followed the task
+            data["score"], data["baseline_score"] = "auc", data.pop("baseline_auc")
         data["features"] = tuple(FeatureAttribution(**f) for f in data["features"])
         data["background"] = tuple(data["background"])
         return cls(**data)
@@ -94,10 +100,22 @@ def background_of(version_dir: str) -> list[dict]:
         return list(GlobalAttributions.from_json(f.read()).background)
 
 
-def load_model(model_dir: str):
+@dataclasses.dataclass(frozen=True)
+class LoadedModel:
+    """A SavedModel and the dataset spec it was trained on."""
+
+    saved: object  # what tf.saved_model.load returns
+    spec: DatasetSpec
+
+    @property
+    def signatures(self):
+        return self.saved.signatures
+
+
+def load_model(model_dir: str) -> LoadedModel:
     import tensorflow as tf
 
-    return tf.saved_model.load(model_dir)
+    return LoadedModel(tf.saved_model.load(model_dir), DatasetSpec.read_from_model(model_dir))
 
 
 def signature_dtypes(model) -> dict:
@@ -137,11 +155,13 @@ def _array(values: list, dtype) -> np.ndarray:
     return np.array(values, dtype=dtype.as_numpy_dtype)
 
 
-def predict(model, columns: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Probabilities of `serving_default` for every row of `columns`."""
+def predict(model: LoadedModel, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    """`serving_default`'s prediction for every row of `columns`: [rows], or
+    [rows, classes] for a multi-class model."""
     import tensorflow as tf
 
     signature = model.signatures[RAW_SIGNATURE]
+    key = F.prediction_key(model.spec)
     dtypes = signature_dtypes(model)
     rows = len(next(iter(columns.values())))
     out = []
@@ -150,38 +170,24 @@ def predict(model, columns: Mapping[str, np.ndarray]) -> np.ndarray:
             name: tf.constant(columns[name][start : start + BATCH_SIZE], dtype=dtype)
             for name, dtype in dtypes.items()
         }
-        out.append(signature(**batch)[OUTPUT_NAME].numpy().reshape(-1))
-    return np.concatenate(out) if out else np.zeros(0)
-
-
-def labels(model, serialized: list[bytes]) -> np.ndarray:
-    """The label Transform derives from each example (it needs `tips`)."""
-    import tensorflow as tf
-
-    transform = model.signatures[TRANSFORM_SIGNATURE]
-    out = []
-    for start in range(0, len(serialized), BATCH_SIZE):
-        batch = tf.constant(serialized[start : start + BATCH_SIZE])
-        out.append(transform(examples=batch)[F.transformed_label()].numpy().reshape(-1))
+        prediction = signature(**batch)[key].numpy()
+        out.append(prediction if model.spec.task == "multiclass" else prediction.reshape(-1))
+    if not out:
+        return np.zeros((0, model.spec.num_classes) if model.spec.task == "multiclass" else 0)
     return np.concatenate(out)
 
 
-def auc(y: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties counted half)."""
-    y = np.asarray(y).astype(bool)
-    positives, negatives = int(y.sum()), int((~y).sum())
-    if not positives or not negatives:
-        raise ValueError(
-            f"AUC needs both classes; got {positives} positive and {negatives} negative examples"
-        )
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    sorted_scores = np.asarray(scores)[order]
-    # Average ranks over ties.
-    _, first, counts = np.unique(sorted_scores, return_index=True, return_counts=True)
-    average = first + (counts + 1) / 2.0
-    ranks[order] = np.repeat(average, counts)
-    return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+def labels(model: LoadedModel, serialized: list[bytes]) -> np.ndarray:
+    """The label Transform derives from each example (from columns absent at serving, too)."""
+    import tensorflow as tf
+
+    transform = model.signatures[TRANSFORM_SIGNATURE]
+    key = F.transformed_label(model.spec)
+    out = []
+    for start in range(0, len(serialized), BATCH_SIZE):
+        batch = tf.constant(serialized[start : start + BATCH_SIZE])
+        out.append(transform(examples=batch)[key].numpy().reshape(-1))
+    return np.concatenate(out)
 
 
 def _rows(columns: Mapping[str, np.ndarray], count: int) -> tuple[dict, ...]:
@@ -209,10 +215,11 @@ def permutation_importance(
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     started = time.monotonic()
+    score = scoring.main_score(model.spec.task)
     y = labels(model, serialized)
     columns = raw_columns(serialized, signature_dtypes(model))
     base = predict(model, columns)
-    base_auc = auc(y, base)
+    base_score = score.compute(y, base)
     rng = np.random.default_rng(seed)
     found = []
     for name in sorted(columns):
@@ -220,9 +227,9 @@ def permutation_importance(
         for _ in range(repeats):
             shuffled = dict(columns)
             shuffled[name] = columns[name][rng.permutation(len(serialized))]
-            scores = predict(model, shuffled)
-            drops.append(base_auc - auc(y, scores))
-            changes.append(float(np.mean(np.abs(scores - base))))
+            predictions = predict(model, shuffled)
+            drops.append(-score.improvement(base_score, score.compute(y, predictions)))
+            changes.append(float(np.mean(np.abs(predictions - base))))
         found.append(
             FeatureAttribution(
                 feature=name,
@@ -237,20 +244,26 @@ def permutation_importance(
         examples=len(serialized),
         repeats=repeats,
         seed=seed,
-        baseline_auc=base_auc,
+        score=score.name,
+        baseline_score=base_score,
         features=tuple(found),
         background=_rows(columns, background_rows),
         seconds=time.monotonic() - started,
     )
 
 
-def instance_columns(instance: Mapping, dtypes: Mapping) -> dict[str, np.ndarray]:
-    """One JSON example (raw features, as a REST client sends them) as one-row columns."""
+def instance_columns(
+    instance: Mapping, dtypes: Mapping, ignored: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """One JSON example (raw features, as a REST client sends them) as one-row columns.
+
+    `ignored` columns (the label's, say) may be present and are left out.
+    """
     import tensorflow as tf
 
     if not isinstance(instance, Mapping):
         raise ExplanationError(f"an example is a JSON object of raw features, got {instance!r}")
-    unknown = sorted(set(instance) - set(dtypes) - {F.TIPS_KEY})
+    unknown = sorted(set(instance) - set(dtypes) - set(ignored))
     if unknown:
         raise ExplanationError(
             f"unknown feature(s) {unknown}; the model reads {', '.join(sorted(dtypes))}"
@@ -275,12 +288,21 @@ def instance_columns(instance: Mapping, dtypes: Mapping) -> dict[str, np.ndarray
     return columns
 
 
-def explain(model, instance: Mapping, background: list[Mapping]) -> tuple[float, dict[str, float]]:
-    """(probability, feature -> attribution) for one example, against `background` rows."""
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    """One prediction and each feature's contribution to it."""
+
+    prediction: float  # the probability of `predicted_class`, or the predicted value
+    predicted_class: str | None  # None for regression
+    attributions: dict[str, float]
+
+
+def explain(model: LoadedModel, instance: Mapping, background: list[Mapping]) -> Explanation:
+    """The prediction for one example, and each feature's contribution against `background`."""
     if not background:
         raise ExplanationError("no background rows to explain against")
     dtypes = signature_dtypes(model)
-    x = instance_columns(instance, dtypes)
+    x = instance_columns(instance, dtypes, model.spec.label_inputs())
     back = [instance_columns(row, dtypes) for row in background]
     names = sorted(dtypes)
     # One batch: for each feature, the example with that feature taken from each background row.
@@ -290,9 +312,19 @@ def explain(model, instance: Mapping, background: list[Mapping]) -> tuple[float,
         )
         for name in names
     }
-    scores = predict(model, batch)
-    probability = float(scores[0])
-    replaced = scores[1:].reshape(len(names), len(back))
-    return probability, {
-        name: probability - float(replaced[i].mean()) for i, name in enumerate(names)
-    }
+    predictions = predict(model, batch)
+    spec = model.spec
+    predicted_class = None
+    if spec.task == "multiclass":
+        index = int(np.argmax(predictions[0]))
+        predicted_class = spec.class_names()[index]
+        predictions = predictions[:, index]
+    elif spec.task == "binary":
+        predicted_class = spec.class_names()[1]
+    value = float(predictions[0])
+    replaced = predictions[1:].reshape(len(names), len(back))
+    return Explanation(
+        prediction=value,
+        predicted_class=predicted_class,
+        attributions={name: value - float(replaced[i].mean()) for i, name in enumerate(names)},
+    )

@@ -26,6 +26,9 @@ ASSETS_EXTRA = "assets.extra"
 SERVING_SIGNATURE = "serving_default"
 EXAMPLES_SIGNATURE = "serving_tf_example"
 TRANSFORM_SIGNATURE = "transform_features"
+# TF Serving's Classify and Regress APIs (classification or regression models).
+CLASSIFY_SIGNATURE = "classification"
+REGRESS_SIGNATURE = "regression"
 
 # TF Serving replays these PredictionLogs while it loads a version; it refuses
 # a file of more than MAX_WARMUP_RECORDS.
@@ -33,6 +36,8 @@ WARMUP_FILE = os.path.join(ASSETS_EXTRA, "tf_serving_warmup_requests")
 MAX_WARMUP_RECORDS = 1000
 
 HPARAMS_FILE = os.path.join(ASSETS_EXTRA, "hparams.json")
+# The resolved dataset spec the model was trained on: task, label, classes, features.
+DATASET_FILE = os.path.join(ASSETS_EXTRA, "dataset.json")
 MODEL_CARD_JSON = os.path.join(ASSETS_EXTRA, "model_card.json")
 MODEL_CARD_MARKDOWN = os.path.join(ASSETS_EXTRA, "model_card.md")
 MODEL_CARD_HTML = os.path.join(ASSETS_EXTRA, "model_card.html")

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 from models.hparams import HParams
 
-# The trial's validation log loss: what the Trainer's early stopping watches
-# (AUC ignores calibration, and the blessing also judges accuracy at 0.5).
+# The trial's validation loss: what the Trainer's early stopping watches.
 OBJECTIVE = "val_loss"
 PROJECT_NAME = "taxi_tuning"
 
@@ -76,7 +75,7 @@ def hparams_from_tuner(config: Mapping | None, base: HParams) -> HParams:
     return hparams_from_values(kt.HyperParameters.from_config(dict(config)).values, base)
 
 
-def _tuner_class():
+def _tuner_class(build):
     """A KerasTuner tuner that trains tf_keras (Keras 2) models.
 
     KerasTuner's Keras tuners (RandomSearch, Hyperband) check that a trial's
@@ -84,19 +83,18 @@ def _tuner_class():
     a `BaseTuner` with its own `run_trial` (KerasTuner's way to tune a custom
     training loop) searches the same oracle without that check. Summaries go
     to the log, not to the terminal where the runner prints its progress.
+    `build(hparams)` returns the compiled model a trial trains.
     """
     import keras_tuner as kt
     import tf_keras as keras
     from absl import logging
-
-    from models.model import build_model
 
     class KerasTwoSearch(kt.engine.base_tuner.BaseTuner):
         def run_trial(
             self, trial, *, x, validation_data, steps_per_epoch, epochs, callbacks, verbose=0
         ):
             keras.backend.clear_session()
-            model = build_model(hparams_from_values(trial.hyperparameters.values))
+            model = build(hparams_from_values(trial.hyperparameters.values))
             history = model.fit(
                 x,
                 validation_data=validation_data,
@@ -131,26 +129,36 @@ def tuner_fn(fn_args):
     import tf_keras as keras
     from tfx.components.tuner.component import TunerFnResult
 
-    from models.data import transformed_dataset
+    from models.data import label_scale, transformed_dataset
+    from models.dataset import CUSTOM_CONFIG_KEY, DatasetSpec
     from models.hparams import PATIENCE_EPOCHS, STEPS_PER_EPOCH
-    from models.model import skip_autograph_for_tf_keras
+    from models.model import Inputs, build_model, skip_autograph_for_tf_keras
 
     custom_config = fn_args.custom_config or {}
+    spec = DatasetSpec.from_json(custom_config[CUSTOM_CONFIG_KEY])
     seed = int(custom_config.get("seed", 0))
     keras.utils.set_random_seed(seed)
     skip_autograph_for_tf_keras()
     base = HParams()
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
+    inputs = Inputs.from_schema(tf_transform_output.transformed_metadata.schema, spec)
 
     def dataset(files, *, shuffle: bool):
         return transformed_dataset(
             files,
             fn_args.data_accessor,
             tf_transform_output,
+            spec,
             base.batch_size,
             shuffle=shuffle,
             seed=seed,
         )
+
+    train = dataset(fn_args.train_files, shuffle=True)
+    scale = label_scale(train, spec)
+
+    def build(hparams: HParams):
+        return build_model(inputs, spec, hparams, scale)
 
     oracle = kt.oracles.RandomSearchOracle(
         objective=kt.Objective(OBJECTIVE, direction="min"),
@@ -158,7 +166,7 @@ def tuner_fn(fn_args):
         hyperparameters=search_space(),
         seed=seed,
     )
-    tuner = _tuner_class()(
+    tuner = _tuner_class(build)(
         oracle=oracle,
         directory=fn_args.working_dir,
         project_name=PROJECT_NAME,
@@ -168,7 +176,7 @@ def tuner_fn(fn_args):
     return TunerFnResult(
         tuner=tuner,
         fit_kwargs={
-            "x": dataset(fn_args.train_files, shuffle=True),
+            "x": train,
             "validation_data": dataset(fn_args.eval_files, shuffle=False).cache(),
             "steps_per_epoch": min(STEPS_PER_EPOCH, steps),
             "epochs": max(1, steps // STEPS_PER_EPOCH),

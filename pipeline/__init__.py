@@ -1,4 +1,4 @@
-"""The taxi TFX pipeline: `create_pipeline(config)` and its configuration.
+"""The TFX pipeline for a tabular dataset: `create_pipeline(config)` and its configuration.
 
 `create_pipeline` is imported lazily so that light tools (input checks, the
 CLI's --help) do not pay for importing TensorFlow.

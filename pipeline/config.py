@@ -1,14 +1,18 @@
 """The typed, frozen configuration `create_pipeline` is built from.
 
-Runners (run_local.py, cloud runners) read flags and the environment, then
-build one of these; nothing in `pipeline/` reads the environment itself.
+Runners (pipeline/runners/) read flags, the dataset file and the environment,
+then build one of these; the factory and the components read nothing else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from models import features as F
+from models.dataset import DatasetSpec
+
+# What the Evaluator and the skill check require before a model is blessed: the
+# dataset file's [thresholds], unless a runner says otherwise.
+from models.dataset import Thresholds as EvalThresholds
 from pipeline import defaults
 from pipeline.beam_args import BeamSettings, beam_args
 
@@ -20,21 +24,6 @@ DEFAULT_SPLITS = (("train", 7), ("validation", 1), ("eval", 2))
 # the arguments every runner gets: the pickler, and batching that keeps runs
 # reproducible (pipeline/beam_args.py).
 DEFAULT_BEAM_ARGS = beam_args(BeamSettings(), rows=0)
-
-
-@dataclasses.dataclass(frozen=True)
-class EvalThresholds:
-    """What the Evaluator requires before it blesses a model.
-
-    Always predicting "no big tip" scores accuracy 0.775 and AUC 0.5 on the
-    taxi sample, so the bars sit clearly above that.
-    """
-
-    min_auc: float = 0.85
-    min_accuracy: float = 0.85
-    # A candidate may not be worse than the current blessed model by more
-    # than this AUC (reruns are not bit-identical across machines).
-    max_auc_regression: float = 0.005
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +70,23 @@ class GateConfig:
     # on a 30-row split of the taxi sample, random sampling alone reaches an
     # L-infinity of 0.12 and a JSD of 0.22, over the thresholds.
     min_rows_to_compare: int = 1000
+    # Columns compared for skew and drift (the model's inputs and the label's
+    # columns), and those with long right tails, compared on quantile histograms;
+    # PipelineConfig fills both in from the dataset.
+    compared: tuple[str, ...] = ()
+    long_tailed: tuple[str, ...] = ()
+
+    @classmethod
+    def for_dataset(cls, spec: DatasetSpec, **settings) -> GateConfig:
+        """The gate comparing the dataset's model features and label columns."""
+        logged = [name for name, f in spec.features.items() if f.transform == "log"]
+        return cls(
+            **{
+                "compared": (*spec.model_features(), *spec.label_inputs()),
+                "long_tailed": (*logged, *spec.label_inputs()),
+                **settings,
+            }
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,18 +114,23 @@ class FairnessConfig:
     """Error-rate gaps between slices that the FairnessCheck reports or blocks on.
 
     For each slicing feature and decision threshold, the gap of a rate is
-    its largest value minus its smallest across that feature's slices. On the
-    taxi sample payment types differ by nature (cash tips are not recorded),
-    so the default limits report rather than block.
+    its largest value minus its smallest across that feature's slices
+    (regression: of the mean absolute error). The default limits report
+    rather than block.
     """
 
-    # Raw features compared besides models.features.FAIRNESS_SLICE_FEATURES.
+    # Raw features whose slices are compared; None: the dataset file's
+    # [fairness] features (PipelineConfig fills them in).
+    features: tuple[str, ...] | None = None
+    # Compared besides `features` (run_local.py --fairness-slice).
     extra_slice_features: tuple[str, ...] = ()
     # Decision thresholds on the predicted probability.
     thresholds: tuple[float, ...] = (0.3, 0.5, 0.7)
     # Largest allowed gap of the false positive and false negative rates (0..1).
     max_false_positive_rate_gap: float = 0.5
     max_false_negative_rate_gap: float = 0.5
+    # Regression: largest allowed gap of the mean absolute error (None: report only).
+    max_error_gap: float | None = None
     # Slices with fewer eval examples are listed but left out of the gaps:
     # a rate over a handful of trips is mostly noise.
     min_slice_examples: int = 100
@@ -137,17 +148,29 @@ class FairnessConfig:
             raise ValueError(
                 f"min_slice_examples must be at least 1, got {self.min_slice_examples}"
             )
-        unknown = [f for f in self.extra_slice_features if f not in F.raw_model_features()]
-        if unknown:
-            raise ValueError(
-                f"extra_slice_features must be model features, got {unknown} "
-                f"(known: {', '.join(F.raw_model_features())})"
-            )
+        if self.max_error_gap is not None and self.max_error_gap < 0:
+            raise ValueError(f"max_error_gap must be at least 0, got {self.max_error_gap}")
 
     @property
     def slice_features(self) -> tuple[str, ...]:
         """Every raw feature whose slices are compared, without repeats."""
-        return tuple(dict.fromkeys((*F.FAIRNESS_SLICE_FEATURES, *self.extra_slice_features)))
+        return tuple(dict.fromkeys((*(self.features or ()), *self.extra_slice_features)))
+
+    @classmethod
+    def from_dataset(cls, spec: DatasetSpec, **overrides) -> FairnessConfig:
+        """The dataset file's [fairness] settings, with `overrides` (flags) on top."""
+        fairness = spec.fairness
+        return cls(
+            **{
+                "features": fairness.features,
+                "thresholds": fairness.thresholds,
+                "max_false_positive_rate_gap": fairness.max_false_positive_rate_gap,
+                "max_false_negative_rate_gap": fairness.max_false_negative_rate_gap,
+                "max_error_gap": fairness.max_error_gap,
+                "min_slice_examples": fairness.min_slice_examples,
+                **overrides,
+            }
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,13 +220,17 @@ class PipelineConfig:
     # ML Metadata in SQLite; None where the orchestrator keeps ML Metadata itself
     # (Kubeflow, Vertex AI), whose workers could not reach a local file anyway.
     metadata_path: str | None
+    # The resolved dataset (models.dataset.resolve); only runs need it, not
+    # configs built to read a finished run back.
+    dataset: DatasetSpec | None = None
     model_name: str = defaults.MODEL_NAME
     train_steps: int = defaults.TRAIN_STEPS
     seed: int = defaults.SEED
     splits: tuple[tuple[str, int], ...] = DEFAULT_SPLITS
     beam_args: tuple[str, ...] = DEFAULT_BEAM_ARGS
     enable_cache: bool = True
-    thresholds: EvalThresholds = EvalThresholds()
+    # None: the dataset file's [thresholds].
+    thresholds: EvalThresholds | None = None
     gate: GateConfig = GateConfig()
     tuning: TuningConfig = TuningConfig()
     fairness: FairnessConfig = FairnessConfig()
@@ -227,6 +254,27 @@ class PipelineConfig:
         for required in ("train", "validation", "eval"):
             if required not in names:
                 raise ValueError(f"splits must include {required!r}, got {names}")
+        # Frozen: the dataset's defaults are filled in once, here.
+        if self.thresholds is None:
+            thresholds = self.dataset.thresholds if self.dataset else EvalThresholds()
+            object.__setattr__(self, "thresholds", thresholds)
+        if self.fairness.features is None and self.dataset is not None:
+            features = self.dataset.fairness.features
+            object.__setattr__(
+                self, "fairness", dataclasses.replace(self.fairness, features=features)
+            )
+        if not self.gate.compared and self.dataset is not None:
+            settings = {f.name: getattr(self.gate, f.name) for f in dataclasses.fields(self.gate)}
+            del settings["compared"], settings["long_tailed"]
+            object.__setattr__(self, "gate", GateConfig.for_dataset(self.dataset, **settings))
+        if self.dataset is not None:
+            known = self.dataset.model_features()
+            unknown = [f for f in self.fairness.slice_features if f not in known]
+            if unknown:
+                raise ValueError(
+                    f"fairness slice features must be model features, got {unknown} "
+                    f"(known: {', '.join(known)})"
+                )
 
     @property
     def push_base_directory(self) -> str:

@@ -6,7 +6,6 @@ Nothing here reads the environment or touches a file.
 
 from __future__ import annotations
 
-import importlib.resources
 from pathlib import Path
 
 from models import layout
@@ -31,6 +30,8 @@ def metadata_path(pipeline_root: str | Path) -> Path:
 
 
 def sample_data_root() -> Path:
-    """Folder of the Chicago taxi sample that ships inside the tfx package (15,002 rows)."""
-    sample = importlib.resources.files("tfx") / "examples/chicago_taxi_pipeline/data/simple"
-    return Path(str(sample))
+    """The default dataset's data folder: the Chicago taxi sample inside tfx (15,002 rows)."""
+    import schemas
+
+    spec, path = schemas.read_dataset(schemas.DEFAULT_DATASET)
+    return schemas.data_root(spec, path)

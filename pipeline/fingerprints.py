@@ -9,7 +9,6 @@ can tell whether the files on disk are still the ones a model was trained on).
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,13 +24,24 @@ def digest(named_contents: Iterable[tuple[str, bytes]]) -> str:
     return h.hexdigest()[:16]
 
 
-def code_fingerprint(packages: tuple[str, ...] = CODE_PACKAGES) -> str:
-    """A hash of the Python sources Transform and Trainer import by name."""
+def code_fingerprint(
+    packages: tuple[str, ...] = CODE_PACKAGES, modules: tuple[str, ...] = ()
+) -> str:
+    """A hash of the Python sources Transform and Trainer import by name.
+
+    `modules`: further modules they import (a dataset's hooks outside `models/`).
+    """
+    import importlib.util
+
     sources = []
     for package in packages:
         root = importlib.resources.files(package)
         for path in Path(str(root)).rglob("*.py"):
             sources.append((f"{package}/{path.relative_to(str(root))}", path.read_bytes()))
+    for module in modules:
+        found = importlib.util.find_spec(module)
+        if found is not None and found.origin and found.origin.endswith(".py"):
+            sources.append((module, Path(found.origin).read_bytes()))
     return digest(sources)
 
 

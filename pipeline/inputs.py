@@ -18,10 +18,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-CSV_PATTERN = "*.csv"
+from models.dataset import CSV_PATTERN
 
-# A taxi row is a few hundred bytes. A line this long means lost line breaks
-# or a corrupt write, and would become one absurd example (or category).
+# A row of tabular data is a few hundred bytes. A line this long means lost
+# line breaks or a corrupt write, and would become one absurd example.
 MAX_LINE_BYTES = 1 << 20
 
 _ARROW_TYPES = {
@@ -48,16 +48,16 @@ def required_columns(schema: schema_pb2.Schema) -> list[str]:
     return [f.name for f in schema.feature if f.presence.min_fraction >= 1.0]
 
 
-def csv_files(data_root: str | Path) -> list[Path]:
+def csv_files(data_root: str | Path, pattern: str = CSV_PATTERN) -> list[Path]:
     """The CSV files CsvExampleGen will read from `data_root`."""
     root = Path(data_root)
     if not root.exists():
         raise DataError(f"--data-root {root} does not exist.")
     if not root.is_dir():
         raise DataError(f"--data-root {root} is not a folder; point it at a folder of CSV files.")
-    files = sorted(p for p in root.glob(CSV_PATTERN) if p.is_file())
+    files = sorted(p for p in root.glob(pattern) if p.is_file())
     if not files:
-        raise DataError(f"--data-root {root} holds no {CSV_PATTERN} files.")
+        raise DataError(f"--data-root {root} holds no {pattern} files.")
     return files
 
 
@@ -71,14 +71,16 @@ def _header(path: Path) -> list[str]:
     return next(csv.reader([text]), [])
 
 
-def _line_of_bad_value(path: Path, column: str, type_: int) -> tuple[int, str] | None:
+def _line_of_bad_value(
+    path: Path, column: str, type_: int, missing: tuple[str, ...]
+) -> tuple[int, str] | None:
     """First (line number, value) in `column` that does not parse as `type_`."""
     parse = {schema_pb2.INT: int, schema_pb2.FLOAT: float}.get(type_)
     with path.open(newline="", encoding="utf-8", errors="strict") as f:
         reader = csv.DictReader(f)
         for row in reader:
             value = row.get(column) or ""
-            if parse and value.strip():
+            if parse and value.strip() and value not in missing:
                 try:
                     parse(value)
                 except ValueError:
@@ -117,13 +119,16 @@ def _check_lines(path: Path, header: list[str]) -> None:
                 )
 
 
-def _read_table(path: Path, header: list[str], schema: schema_pb2.Schema) -> pa.Table:
+def _read_table(
+    path: Path, header: list[str], schema: schema_pb2.Schema, missing: tuple[str, ...]
+) -> pa.Table:
     types = {f.name: f.type for f in schema.feature if f.name in header}
-    # Only an empty cell is missing, as for CsvExampleGen; pyarrow's default
-    # would also read "nan" or "NA" as missing and hide them from the checks.
+    # Only an empty cell and the dataset's tokens are missing, as for its
+    # ExampleGen; pyarrow's default would also read "nan" or "NA" as missing
+    # and hide them from the checks.
     options = pa_csv.ConvertOptions(
         column_types={name: _ARROW_TYPES[t] for name, t in types.items()},
-        null_values=[""],
+        null_values=["", *missing],
         strings_can_be_null=True,
     )
     try:
@@ -134,7 +139,7 @@ def _read_table(path: Path, header: list[str], schema: schema_pb2.Schema) -> pa.
             raise DataError(f"{path}: cannot be read as CSV: {e}") from None
         column = header[int(match.group(1))]
         type_ = types[column]
-        where = _line_of_bad_value(path, column, type_)
+        where = _line_of_bad_value(path, column, type_, missing)
         at = f" at line {where[0]} (value {where[1]!r})" if where else ""
         raise DataError(
             f"{path}: column '{column}' must hold {_TYPE_WORDS[type_]} values{at}: "
@@ -166,9 +171,11 @@ def _check_finite(path: Path, table: pa.Table, schema: schema_pb2.Schema) -> Non
             )
 
 
-def _count_checked_rows(path: Path, header: list[str], schema: schema_pb2.Schema) -> int:
+def _count_checked_rows(
+    path: Path, header: list[str], schema: schema_pb2.Schema, missing: tuple[str, ...]
+) -> int:
     _check_lines(path, header)
-    table = _read_table(path, header, schema)
+    table = _read_table(path, header, schema, missing)
     if table.num_rows == 0:
         raise DataError(f"{path}: has a header but no data rows.")
     for name in required_columns(schema):
@@ -181,9 +188,17 @@ def _count_checked_rows(path: Path, header: list[str], schema: schema_pb2.Schema
     return table.num_rows
 
 
-def check_data_root(data_root: str | Path, schema: schema_pb2.Schema) -> DataSummary:
-    """Raise DataError naming the file and column unless the data fits `schema`."""
-    files = csv_files(data_root)
+def check_data_root(
+    data_root: str | Path,
+    schema: schema_pb2.Schema,
+    missing_values: tuple[str, ...] = (),
+    pattern: str = CSV_PATTERN,
+) -> DataSummary:
+    """Raise DataError naming the file and column unless the data fits `schema`.
+
+    Empty cells and cells holding one of `missing_values` are missing values.
+    """
+    files = csv_files(data_root, pattern)
     first_header = None
     rows = 0
     for path in files:
@@ -195,5 +210,42 @@ def check_data_root(data_root: str | Path, schema: schema_pb2.Schema) -> DataSum
                 f"{path}: its columns differ from those of {files[0].name}; "
                 "all CSV files of a data root must share one header."
             )
-        rows += _count_checked_rows(path, header, schema)
+        rows += _count_checked_rows(path, header, schema, tuple(missing_values))
     return DataSummary(files=tuple(files), rows=rows)
+
+
+def csv_statistics(
+    data_root: str | Path,
+    missing_values: tuple[str, ...] = (),
+    schema=None,
+    pattern: str = CSV_PATTERN,
+):
+    """TFDV statistics of `data_root`'s CSV files, read as ExampleGen reads them.
+
+    Cells holding one of `missing_values` count as missing (TFDV's CSV reader
+    knows only empty cells, so the files are read through blanked copies).
+    With `schema`, columns get the schema's types instead of inferred ones.
+    """
+    import tempfile
+
+    import tensorflow_data_validation as tfdv
+
+    options = tfdv.StatsOptions(schema=schema, infer_type_from_schema=schema is not None)
+    files = csv_files(data_root, pattern)
+    if not missing_values:
+        return tfdv.generate_statistics_from_csv(
+            str(Path(data_root) / pattern), stats_options=options
+        )
+    tokens = set(missing_values)
+    with tempfile.TemporaryDirectory() as scratch:
+        for i, path in enumerate(files):
+            with (
+                path.open(newline="", encoding="utf-8") as src,
+                open(Path(scratch) / f"{i:05d}.csv", "w", newline="", encoding="utf-8") as dst,
+            ):
+                writer = csv.writer(dst)
+                for number, row in enumerate(csv.reader(src)):
+                    writer.writerow(row if number == 0 else ["" if c in tokens else c for c in row])
+        return tfdv.generate_statistics_from_csv(
+            str(Path(scratch) / CSV_PATTERN), stats_options=options
+        )

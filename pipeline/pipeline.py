@@ -24,9 +24,11 @@ from tfx.proto import example_gen_pb2, trainer_pb2, transform_pb2
 from tfx.types import standard_artifacts
 from tfx.types.channel import Channel
 
+from models.dataset import CUSTOM_CONFIG_KEY
 from pipeline import steps
 from pipeline.components.attributions.component import Attributions
 from pipeline.components.baseline import strategy as baseline
+from pipeline.components.csv_example_gen.component import CsvExampleGen
 from pipeline.components.data_gate import spec as gate_spec
 from pipeline.components.data_gate.artifacts import DataValidation
 from pipeline.components.data_gate.component import DataGate
@@ -35,8 +37,8 @@ from pipeline.components.evaluator.eval_config import eval_config
 from pipeline.components.fairness_check.component import FairnessCheck
 from pipeline.components.fairness_check.metrics import with_fairness
 from pipeline.components.pusher.component import Pusher
+from pipeline.components.skill_check.component import SkillCheck
 from pipeline.config import PipelineConfig
-from pipeline.inputs import CSV_PATTERN
 
 PREPROCESSING_FN = "models.preprocessing.preprocessing_fn"
 RUN_FN = "models.trainer.run_fn"
@@ -52,12 +54,17 @@ def _example_gen(config: PipelineConfig):
             ]
         )
     )
-    return components.CsvExampleGen(
+    return CsvExampleGen(
         input_base=config.data_root,
         input_config=example_gen_pb2.Input(
-            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=CSV_PATTERN)]
+            splits=[
+                example_gen_pb2.Input.Split(
+                    name="single_split", pattern=config.dataset.file_pattern
+                )
+            ]
         ),
         output_config=output,
+        missing_values=config.dataset.missing_values,
     ).with_id(steps.EXAMPLE_GEN)
 
 
@@ -91,6 +98,15 @@ def _accepted_data_resolver(config: PipelineConfig, candidate):
     return Resolver(strategy_class=strategy, **channels).with_id(steps.ACCEPTED_DATA_RESOLVER)
 
 
+def _code_config(config: PipelineConfig) -> dict:
+    """What Transform, the Tuner and the Trainer read besides their inputs: the dataset's
+    resolved spec, and the fingerprint of the code they import by name."""
+    return {
+        CUSTOM_CONFIG_KEY: config.dataset.for_training().to_json(),
+        "code_fingerprint": config.code_fingerprint,
+    }
+
+
 def _tuner(config: PipelineConfig, transform, schema_gen):
     """KerasTuner's search over models.tuning.search_space(), trained on `train`."""
     return components.Tuner(
@@ -101,7 +117,7 @@ def _tuner(config: PipelineConfig, transform, schema_gen):
         train_args=trainer_pb2.TrainArgs(splits=["train"], num_steps=config.tuning.steps_per_trial),
         eval_args=trainer_pb2.EvalArgs(splits=["validation"]),
         custom_config={
-            "code_fingerprint": config.code_fingerprint,
+            **_code_config(config),
             "seed": config.seed,
             "max_trials": config.tuning.max_trials,
         },
@@ -131,7 +147,9 @@ def in_dag_order(built: list) -> list:
 
 def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
     """The DAG: ingest, validate, gate on the data, transform, (tune,) train, evaluate,
-    check fairness, explain, push with a model card."""
+    check skill and fairness, explain, push with a model card."""
+    if config.dataset is None:
+        raise ValueError("config.dataset is required to build a pipeline (a resolved spec)")
     example_gen = _example_gen(config)
     statistics_gen = components.StatisticsGen(examples=example_gen.outputs["examples"]).with_id(
         steps.STATISTICS_GEN
@@ -151,7 +169,7 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         config=config.gate,
     ).with_id(steps.DATA_GATE)
 
-    code_config = {"code_fingerprint": config.code_fingerprint}
+    code_config = _code_config(config)
     transform = components.Transform(
         examples=example_gen.outputs["examples"],
         schema=schema_gen.outputs["schema"],
@@ -189,12 +207,22 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
         baseline_model=baseline_resolver.outputs[baseline.MODEL_KEY],
-        eval_config=with_fairness(eval_config(config.thresholds), config.fairness),
+        eval_config=with_fairness(
+            eval_config(config.dataset, config.thresholds), config.fairness, config.dataset.task
+        ),
         example_splits=["eval"],
     ).with_id(steps.EVALUATOR)
-    fairness_check = FairnessCheck(
+    skill_check = SkillCheck(
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
         evaluation=evaluator.outputs["evaluation"],
         model_blessing=evaluator.outputs["blessing"],
+        margin=config.thresholds.margin_over_trivial,
+    ).with_id(steps.SKILL_CHECK)
+    fairness_check = FairnessCheck(
+        model=trainer.outputs["model"],
+        evaluation=evaluator.outputs["evaluation"],
+        model_blessing=skill_check.outputs["blessing"],
         config=config.fairness,
     ).with_id(steps.FAIRNESS_CHECK)
     attributions = Attributions(
@@ -210,7 +238,9 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         examples=example_gen.outputs["examples"],
         base_directory=config.push_base_directory,
         provenance=provenance_json(config),
+        dataset=config.dataset.to_json(),
         evaluation=evaluator.outputs["evaluation"],
+        skill=skill_check.outputs["result"],
         fairness=fairness_check.outputs["result"],
         attributions=attributions.outputs["attributions"],
         statistics=statistics_gen.outputs["statistics"],
@@ -230,6 +260,7 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         trainer,
         baseline_resolver,
         evaluator,
+        skill_check,
         fairness_check,
         attributions,
         pusher,

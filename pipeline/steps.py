@@ -19,6 +19,7 @@ TUNER = "Tuner"
 TRAINER = "Trainer"
 BASELINE_RESOLVER = "BaselineModelResolver"
 EVALUATOR = "Evaluator"
+SKILL_CHECK = "SkillCheck"
 FAIRNESS_CHECK = "FairnessCheck"
 ATTRIBUTIONS = "Attributions"
 PUSHER = "Pusher"
@@ -35,6 +36,7 @@ DAG_ORDER = (
     TRAINER,
     BASELINE_RESOLVER,
     EVALUATOR,
+    SKILL_CHECK,
     FAIRNESS_CHECK,
     ATTRIBUTIONS,
     PUSHER,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from models import scoring
 from pipeline import steps
 from pipeline.components.attributions.artifacts import load_result
 from pipeline.metadata.run import Run
@@ -12,21 +13,31 @@ from reports.section import Section
 
 CHART_FEATURES = 16
 
-_COLUMNS = ["feature", "AUC drop", "spread", "mean probability change"]
+# What the importance is, by the score shuffling makes worse.
+IMPORTANCE = {
+    scoring.AUC: "AUC drop",
+    scoring.ACCURACY["multiclass"]: "accuracy drop",
+    scoring.RMSE: "RMSE rise",
+}
+
+
+def importance_column(result) -> str:
+    return IMPORTANCE.get(result.score, f"{result.score} change")
 
 
 def table(result) -> pd.DataFrame:
     """One row per raw feature, most important first."""
+    importance = importance_column(result)
     rows = [
         {
             "feature": f.feature,
-            "AUC drop": f.importance,
+            importance: f.importance,
             "spread": f.spread,
-            "mean probability change": f.prediction_change,
+            "mean prediction change": f.prediction_change,
         }
         for f in result.features
     ]
-    return pd.DataFrame(rows, columns=_COLUMNS)
+    return pd.DataFrame(rows, columns=["feature", importance, "spread", "mean prediction change"])
 
 
 def report(run: Run) -> Section:
@@ -37,12 +48,14 @@ def report(run: Run) -> Section:
         section.not_produced(run.why_missing(steps.ATTRIBUTIONS, "attributions"))
         return section
     result = load_result(artifact)
+    importance = importance_column(result)
     section.note(
         f"Permutation importance on {result.examples:,} eval examples: each raw feature is "
-        f"shuffled {result.repeats} times and the model scored again; the AUC drops from "
-        f"{result.baseline_auc:.4f} by the amount shown. Near zero or negative: the model "
-        "does not rely on the feature. `python -m pipeline explain VERSION --example JSON` "
-        "explains one prediction of a pushed version."
+        f"shuffled {result.repeats} times and the model scored again; its {result.score} "
+        f"({result.baseline_score:.4f} unshuffled) gets worse by the amount shown. Near zero "
+        "or negative: the model does not rely on the feature. "
+        "`python -m pipeline explain VERSION --example JSON` explains one prediction of a "
+        "pushed version."
     )
     frame = table(result)
     section.table("attributions", frame)
@@ -52,7 +65,7 @@ def report(run: Run) -> Section:
             chart_cache.draw(
                 run.pipeline_root,
                 charts.importances,
-                list(zip(top["feature"], top["AUC drop"], top["spread"], strict=True)),
+                list(zip(top["feature"], top[importance], top["spread"], strict=True)),
                 "Feature importance (eval split)",
             )
         ]

@@ -25,7 +25,7 @@ def _svg(fig: Figure) -> str:
     # Text stays text (smaller files, selectable labels); a fixed salt keeps
     # element ids, and without a date the report is identical from one rendering
     # to the next.
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "taxi-report"}):
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "run-report"}):
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
@@ -139,5 +139,5 @@ def importances(rows: Sequence[tuple[str, float, float]], title: str) -> str:
     ax.set_yticklabels([_short(label) for label, _, _ in rows])
     ax.invert_yaxis()
     ax.set_title(title, fontsize=9)
-    ax.set_xlabel("drop in AUC when shuffled (bar: spread over shuffles)", fontsize=7)
+    ax.set_xlabel("how much worse the score gets when shuffled (bar: spread)", fontsize=7)
     return _svg(fig)

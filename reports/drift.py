@@ -15,7 +15,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from pipeline import steps
 from pipeline.components.data_gate.comparisons import comparator_anomalies, compare_statistics
 from pipeline.components.standard_outputs import split_statistics
-from pipeline.config import DriftThresholds
+from pipeline.config import GateConfig
 from pipeline.metadata.run import Run
 from reports import chart_cache, charts
 from reports import schema as schema_report
@@ -75,16 +75,20 @@ def _show(
         section.charts([draw(charts.measurements, rows, title)])
 
 
-def report(
-    run: Run, *, thresholds: DriftThresholds = DriftThresholds(), with_charts: bool = True
-) -> Section:
-    """Skew of the train split against eval, and drift against the previous run's train split."""
+def report(run: Run, *, with_charts: bool = True) -> Section:
+    """Skew of the train split against eval, and drift against the previous run's train split.
+
+    Measured as the run's data gate measures them: the same columns, histograms
+    and thresholds (its `GateConfig`, recorded in ML Metadata).
+    """
     section = Section("Skew and drift", "drift")
+    gate = run.gate_config or GateConfig()
+    thresholds = gate.skew
     section.note(
         f"Thresholds: Jensen-Shannon divergence {thresholds.numeric_jensen_shannon} for numeric "
         f"features, L-infinity distance {thresholds.categorical_l_infinity} for categorical "
-        "ones (pipeline/config.py: DriftThresholds). A value over its threshold means the "
-        "feature's distribution moved more than random sampling explains."
+        "ones (the data gate's, pipeline/config.py: DriftThresholds). A value over its "
+        "threshold means the feature's distribution moved more than random sampling explains."
     )
     statistics = statistics_report.load(run)
     schema = schema_report.load(run)
@@ -96,10 +100,12 @@ def report(
         return section
 
     draw = chart_cache.drawer(run.pipeline_root) if with_charts else None
+    columns = gate.compared or tuple(f.name for f in schema.feature)
+    compare = {"compared": columns, "long_tailed": gate.long_tailed}
     section.heading(f"Skew: {TRAIN} split against {EVAL} split")
     if TRAIN in statistics and EVAL in statistics:
         skew = compare_statistics(
-            statistics[TRAIN], schema, serving=statistics[EVAL], thresholds=thresholds
+            statistics[TRAIN], schema, serving=statistics[EVAL], thresholds=gate.skew, **compare
         )
         _show(section, "skew", measurement_table(skew, "skew"), "skew train/eval", draw)
     else:
@@ -114,6 +120,8 @@ def report(
         return section
     previous = split_statistics(run.previous_statistics.uri, TRAIN)
     section.note(f"Previous run: {run.previous_run_id}.")
-    drift = compare_statistics(statistics[TRAIN], schema, previous=previous, thresholds=thresholds)
+    drift = compare_statistics(
+        statistics[TRAIN], schema, previous=previous, thresholds=gate.drift, **compare
+    )
     _show(section, "drift", measurement_table(drift, "drift"), "drift vs previous run", draw)
     return section

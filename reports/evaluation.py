@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from models import features as F
+from models import scoring
 from pipeline import steps
 from pipeline.components.evaluator.results import (
+    OVERALL,
     load_metrics,
     load_thresholds,
     overall_table,
@@ -19,7 +20,12 @@ from pipeline.metadata.run import Run
 from reports import chart_cache, charts
 from reports.section import Section
 
-SLICE_CHART_METRIC = "auc"
+# The metric charted per slice: the first of these the evaluation has.
+SLICE_CHART_METRICS = (
+    scoring.AUC,
+    scoring.ACCURACY["multiclass"],
+    scoring.RMSE,
+)
 SLICE_CHART_LIMIT = 15  # bars per slicing feature: the slices with most examples
 # AUC is undefined on a slice holding one class (TFMA reports 0): tiny slices are left out.
 SLICE_CHART_MIN_EXAMPLES = 30
@@ -58,18 +64,28 @@ def load(run: Run) -> Evaluation | None:
     )
 
 
+def slice_features(metrics: pd.DataFrame) -> list[str]:
+    """The features the evaluation was sliced by, in the order it reports them."""
+    return [s for s in dict.fromkeys(metrics["slice"]) if s != OVERALL and "_X_" not in s]
+
+
+def chart_metric(metrics: pd.DataFrame) -> str | None:
+    present = set(metrics["metric"])
+    return next((m for m in SLICE_CHART_METRICS if m in present), None)
+
+
 def _slice_chart(
-    table: pd.DataFrame, feature: str, overall: float | None, draw: Callable[..., str]
+    table: pd.DataFrame, feature: str, metric: str, overall: float | None, draw: Callable[..., str]
 ) -> str | None:
-    if SLICE_CHART_METRIC not in table.columns:
+    if metric not in table.columns:
         return None
-    top = table.head(SLICE_CHART_LIMIT).dropna(subset=[SLICE_CHART_METRIC])
+    top = table.head(SLICE_CHART_LIMIT).dropna(subset=[metric])
     if "example_count" in top.columns:
         top = top[top["example_count"] >= SLICE_CHART_MIN_EXAMPLES]
     if top.empty:
         return None
-    rows = list(zip(top[feature].astype(str), top[SLICE_CHART_METRIC], strict=True))
-    return draw(charts.slice_metric, rows, overall, f"{SLICE_CHART_METRIC} by {feature}")
+    rows = list(zip(top[feature].astype(str), top[metric], strict=True))
+    return draw(charts.slice_metric, rows, overall, f"{metric} by {feature}")
 
 
 def _verdict(section: Section, evaluation: Evaluation) -> None:
@@ -99,21 +115,22 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     overall = overall_table(evaluation.metrics)
     section.table("overall", overall)
     section.note(
-        "Look for: AUC and accuracy well above the thresholds, calibration near 1, and "
-        "slices (below) where the model is much worse than overall. On a slice with a single "
-        "class (all or no big tippers) AUC is undefined and TFMA reports 0."
+        "Look for: metrics well above the thresholds (and above the trivial predictor's, "
+        "see the skill check), and slices (below) where the model is much worse than "
+        "overall. On a slice with a single class AUC is undefined and TFMA reports 0."
     )
     candidate = overall.set_index("metric").get("candidate", pd.Series(dtype=float))
+    metric = chart_metric(evaluation.metrics)
     chart_list = []
     draw = chart_cache.drawer(run.pipeline_root)
-    for feature in F.SLICE_FEATURES:
+    for feature in slice_features(evaluation.metrics):
         table = slice_table(evaluation.metrics, feature)
         section.heading(f"By {feature}")
         section.table(f"by {feature}", table)
-        if with_charts and not table.empty:
-            chart = _slice_chart(table, feature, candidate.get(SLICE_CHART_METRIC), draw)
+        if with_charts and metric and not table.empty:
+            chart = _slice_chart(table, feature, metric, candidate.get(metric), draw)
             chart_list += [chart] if chart else []
     if chart_list:
-        section.heading(f"{SLICE_CHART_METRIC} per slice (largest slices)")
+        section.heading(f"{metric} per slice (largest slices)")
         section.charts(chart_list)
     return section

@@ -22,6 +22,7 @@ from reports import (
     gate,
     overview,
     schema,
+    skill,
     statistics,
     tuning,
 )
@@ -39,6 +40,7 @@ SECTIONS: tuple[Callable[[Run], Section], ...] = (
     gate.report,
     drift.report,
     evaluation.report,
+    skill.report,
     fairness.report,
     tuning.report,
     attributions.report,
@@ -59,7 +61,7 @@ nav a {{ margin-right: 12px; }}
 {css}
 </style>
 </head>
-<body class="taxi-report">
+<body class="run-report">
 <h1>{title}</h1>
 <nav>{nav}</nav>
 {sections}

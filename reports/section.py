@@ -15,23 +15,23 @@ import math
 
 import pandas as pd
 
-# Scoped to .taxi-report so a notebook's own styles are left alone.
+# Scoped to .run-report so a notebook's own styles are left alone.
 CSS = """
-.taxi-report { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 13px;
+.run-report { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 13px;
   color: #1b1b1b; line-height: 1.4; }
-.taxi-report h2 { font-size: 18px; margin: 18px 0 6px; border-bottom: 1px solid #ddd; }
-.taxi-report h3 { font-size: 14px; margin: 14px 0 4px; }
-.taxi-report table { border-collapse: collapse; margin: 4px 0 10px; font-size: 12px; }
-.taxi-report th, .taxi-report td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
-.taxi-report th { background: #f4f4f4; }
-.taxi-report td:first-child, .taxi-report th:first-child { text-align: left; }
-.taxi-report .note { color: #555; margin: 4px 0; }
-.taxi-report .missing { color: #8a5a00; background: #fff6e0; padding: 6px 8px;
+.run-report h2 { font-size: 18px; margin: 18px 0 6px; border-bottom: 1px solid #ddd; }
+.run-report h3 { font-size: 14px; margin: 14px 0 4px; }
+.run-report table { border-collapse: collapse; margin: 4px 0 10px; font-size: 12px; }
+.run-report th, .run-report td { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
+.run-report th { background: #f4f4f4; }
+.run-report td:first-child, .run-report th:first-child { text-align: left; }
+.run-report .note { color: #555; margin: 4px 0; }
+.run-report .missing { color: #8a5a00; background: #fff6e0; padding: 6px 8px;
   border-left: 3px solid #e0a000; margin: 6px 0; }
-.taxi-report .bad { color: #b00020; font-weight: 600; }
-.taxi-report .good { color: #1b7f3b; font-weight: 600; }
-.taxi-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
-.taxi-report .charts img { max-width: 100%; }
+.run-report .bad { color: #b00020; font-weight: 600; }
+.run-report .good { color: #1b7f3b; font-weight: 600; }
+.run-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
+.run-report .charts img { max-width: 100%; }
 """
 
 
@@ -84,7 +84,7 @@ class Section:
     def body_html(self) -> str:
         """The section as an HTML fragment, without the stylesheet."""
         title = f'<h2 id="{self.anchor}">{html.escape(self.title)}</h2>'
-        return f'<section class="taxi-report">{title}{"".join(self._parts)}</section>'
+        return f'<section class="run-report">{title}{"".join(self._parts)}</section>'
 
     def _repr_html_(self) -> str:
         return f"<style>{CSS}</style>{self.body_html()}"

@@ -246,6 +246,27 @@ class GrpcClient:
             signature_name=response.model_spec.signature_name,
         )
 
+    def metadata(self, version: int | None = None) -> dict:
+        """GetModelMetadata's signatures, in the JSON shape TF Serving's REST API answers."""
+        from google.protobuf import json_format
+        from tensorflow_serving.apis import get_model_metadata_pb2
+
+        request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+        self._spec(request.model_spec, version, None, None)
+        response = self._call(self._predict.GetModelMetadata, request)
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(signatures)
+        return {
+            "model_spec": json_format.MessageToDict(
+                response.model_spec, preserving_proto_field_name=True
+            ),
+            "metadata": {
+                "signature_def": json_format.MessageToDict(
+                    signatures, preserving_proto_field_name=True
+                )
+            },
+        }
+
     def status(self, version: int | None = None) -> list[VersionStatus]:
         from tensorflow_serving.apis import get_model_status_pb2
 

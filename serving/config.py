@@ -79,6 +79,18 @@ def single_model_config(name: str, base_path: str) -> list[ModelConfig]:
     return [ModelConfig(name=name, base_path=os.path.abspath(base_path))]
 
 
+def write_model_config_file(config, output: str | os.PathLike | None) -> None:
+    """A `ModelServerConfig` as the text proto servers read: into `output`, or to stdout."""
+    import sys
+
+    text = text_format.MessageToString(config)
+    if output:
+        with open(output, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+
+
 def read_model_config_file(path: str) -> list[ModelConfig]:
     """Parses a text `ModelServerConfig` file into model configs."""
     with open(path, encoding="utf-8") as handle:

@@ -17,10 +17,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from models import layout
+from serving.config import write_model_config_file
 
 
 def pushed_versions(base_directory: Path) -> list[int]:
@@ -76,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         stable,
         canary,
     )
-    text = text_format.MessageToString(config)
-    if args.output:
-        args.output.write_text(text)
-    else:
-        sys.stdout.write(text)
+    write_model_config_file(config, args.output)
     return 0
 
 

@@ -1,8 +1,10 @@
-"""Raw taxi rows (CSV or JSON) -> the named inputs `serving_default` takes.
+"""Raw rows (CSV or JSON) -> the named inputs a served model's `serving_default` takes.
 
-Types come from the curated schema; an empty or absent optional value is
-sent as the signature's missing marker (models/features.py: NaN for floats,
-"" for strings, -1 for integers).
+The inputs and their types come from the model itself: its signature, as the
+server's GetModelMetadata reports it (`signature_inputs`), or from a schema
+(`schema_inputs`). An empty or absent optional value is sent as the
+signature's missing marker (models/features.py: NaN for floats, "" for
+strings, -1 for integers).
 """
 
 from __future__ import annotations
@@ -13,34 +15,84 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
-from tensorflow_metadata.proto.v0 import schema_pb2
 
 from models import features as F
+from models import layout
 
-_MISSING = {
-    schema_pb2.INT: F.MISSING_INT,
-    schema_pb2.FLOAT: F.MISSING_FLOAT,
-    schema_pb2.BYTES: F.MISSING_STRING,
+# Kinds of raw inputs: what a cell becomes, and how "missing" is said.
+_KINDS = {
+    "DT_FLOAT": "float",
+    "DT_DOUBLE": "float",
+    "DT_INT64": "int",
+    "DT_INT32": "int",
+    "DT_STRING": "string",
 }
+_MISSING = {"int": F.MISSING_INT, "float": F.MISSING_FLOAT, "string": F.MISSING_STRING}
+_NUMPY_TYPES = {"int": np.int64, "float": np.float32, "string": object}
 
 
-def _typed(value, feature_type: int):
-    if value is None or value == "":
-        return _MISSING[feature_type]
-    if feature_type == schema_pb2.INT:
+def signature_def(metadata: Mapping, signature: str = layout.SERVING_SIGNATURE) -> dict:
+    """One signature of a GetModelMetadata answer (REST's JSON, or the gRPC client's dict)."""
+    defs = metadata.get("metadata", {}).get("signature_def", {}).get("signature_def", {})
+    if signature not in defs:
+        raise ValueError(
+            f"the model has no signature {signature!r} (it has {', '.join(sorted(defs)) or 'none'})"
+        )
+    return defs[signature]
+
+
+def signature_inputs(metadata: Mapping, signature: str = layout.SERVING_SIGNATURE) -> dict:
+    """Input name -> "int" | "float" | "string" of a served signature."""
+    inputs = signature_def(metadata, signature).get("inputs", {})
+    unknown = {k: v.get("dtype") for k, v in inputs.items() if v.get("dtype") not in _KINDS}
+    if unknown:
+        raise ValueError(f"inputs of unsupported types: {unknown}")
+    return {name: _KINDS[info["dtype"]] for name, info in sorted(inputs.items())}
+
+
+def schema_inputs(schema, names: Iterable[str]) -> dict[str, str]:
+    """Input name -> kind of the schema's columns `names` (what `serving_default` takes)."""
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    kinds = {schema_pb2.INT: "int", schema_pb2.FLOAT: "float", schema_pb2.BYTES: "string"}
+    types = {f.name: kinds[f.type] for f in schema.feature}
+    return {name: types[name] for name in names}
+
+
+def _typed(value, kind: str, missing: frozenset[str]):
+    if value is None or value == "" or (isinstance(value, str) and value in missing):
+        return _MISSING[kind]
+    if kind == "int":
         return int(float(value))
-    if feature_type == schema_pb2.FLOAT:
+    if kind == "float":
         return float(value)
     return str(value)
 
 
-def to_instances(rows: Iterable[Mapping], schema: schema_pb2.Schema) -> list[dict]:
-    """One dict of the model's raw features per row, typed by the schema."""
-    types = {f.name: f.type for f in schema.feature}
-    return [
-        {name: _typed(row.get(name), types[name]) for name in F.raw_model_features()}
-        for row in rows
-    ]
+def to_instances(
+    rows: Iterable[Mapping], inputs: Mapping[str, str], missing_values: Iterable[str] = ()
+) -> list[dict]:
+    """One dict of the model's raw inputs per row, typed.
+
+    Absent and empty values, and cells spelled like one of `missing_values`
+    (e.g. "NA"), are sent as missing. A cell that is not a number where the
+    model takes one is a ValueError naming the row and the column.
+    """
+    missing = frozenset(missing_values)
+    instances = []
+    for number, row in enumerate(rows, start=1):
+        instance = {}
+        for name, kind in inputs.items():
+            try:
+                instance[name] = _typed(row.get(name), kind, missing)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"row {number}, column {name!r}: {row.get(name)!r} is not a number, and "
+                    f"the model takes {kind}s there (if it means a missing value, say so: "
+                    "--missing-values)"
+                ) from None
+        instances.append(instance)
+    return instances
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -48,19 +100,15 @@ def read_rows(path: Path) -> list[dict]:
     if path.suffix.lower() == ".json":
         rows = json.loads(path.read_text())
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ValueError(f"{path}: expected a JSON list of objects, one per trip")
+            raise ValueError(f"{path}: expected a JSON list of objects, one per example")
         return rows
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
-_NUMPY_TYPES = {schema_pb2.INT: np.int64, schema_pb2.FLOAT: np.float32, schema_pb2.BYTES: object}
-
-
-def to_columns(instances: list[dict], schema: schema_pb2.Schema) -> dict[str, np.ndarray]:
+def to_columns(instances: list[dict], inputs: Mapping[str, str]) -> dict[str, np.ndarray]:
     """Row instances as one typed array per input (gRPC's named tensors)."""
-    types = {f.name: f.type for f in schema.feature}
     return {
-        name: np.array([row[name] for row in instances], dtype=_NUMPY_TYPES[types[name]])
-        for name in F.raw_model_features()
+        name: np.array([row[name] for row in instances], dtype=_NUMPY_TYPES[kind])
+        for name, kind in inputs.items()
     }

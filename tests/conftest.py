@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,14 @@ def schema():
     from schemas import load_schema
 
     return load_schema()
+
+
+@pytest.fixture(scope="session")
+def taxi():
+    """The bundled taxi dataset, resolved against its schema (runners.configs.Dataset)."""
+    from pipeline.runners.configs import load_dataset
+
+    return load_dataset("taxi")
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +98,9 @@ class TripSkew:
 
     def apply(self, rows: list[dict[str, str]]) -> list[dict[str, str]]:
         """Copies of `rows` with scaled fares and, in some rows, the new payment type."""
-        from models import features as F
-
         skewed = []
         for i, row in enumerate(rows):
-            row = {**row, F.FARE_KEY: str(float(row[F.FARE_KEY]) * self.fare_factor)}
+            row = {**row, "fare": str(float(row["fare"]) * self.fare_factor)}
             if i % self.every == 0:
                 row["payment_type"] = self.new_payment_type
             skewed.append(row)
@@ -125,3 +133,87 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
 def csv_writer():
     """`write_csv`, for tests that build data spans."""
     return write_csv
+
+
+# --- datasets other than taxi, each run through run_local.py --------------------------------
+
+
+PROJECT = Path(__file__).resolve().parents[1]
+# Small data: early stopping ends sooner; this bounds the slowest case.
+DATASET_TRAIN_STEPS = 600
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetRun:
+    """One `run_local.py --dataset ...` run: its output and where it wrote."""
+
+    name: str  # the dataset's, its pipeline's and its served model's name
+    dataset_file: Path
+    pipeline_root: Path
+    serving_dir: Path
+    result: subprocess.CompletedProcess
+
+    @property
+    def said(self) -> str:
+        """What the run printed, whitespace collapsed."""
+        return " ".join(self.result.stdout.split())
+
+    def newest_version(self) -> Path:
+        from models import layout
+
+        base = self.serving_dir / self.name
+        return base / layout.version_names(base)[-1]
+
+    def open(self):
+        """The run, read back through ML Metadata (pipeline.metadata.run.Run)."""
+        from pipeline.metadata.run import open_run
+
+        return open_run(self.pipeline_root, pipeline_name=self.name)
+
+
+def run_dataset(dataset: str | Path, root: Path, serving_dir: Path, *flags: str) -> DatasetRun:
+    """`run_local.py --dataset DATASET` with its own pipeline root and a shared serving dir."""
+    from schemas import read_dataset
+
+    spec, file = read_dataset(dataset)
+    result = subprocess.run(
+        [sys.executable, str(PROJECT / "run_local.py"), "--dataset", str(dataset),
+         "--pipeline-root", str(root), "--serving-dir", str(serving_dir),
+         "--train-steps", str(DATASET_TRAIN_STEPS), *flags],
+        capture_output=True, text=True, timeout=1200, cwd=PROJECT,
+    )  # fmt: skip
+    return DatasetRun(spec.name, file, root, serving_dir, result)
+
+
+@pytest.fixture(scope="session")
+def shared_serving(tmp_path_factory) -> Path:
+    """One serving folder every dataset's run pushes into, under its own model name."""
+    return tmp_path_factory.mktemp("several-models") / "serving"
+
+
+@pytest.fixture(scope="session")
+def penguins_run(tmp_path_factory, shared_serving) -> DatasetRun:
+    """The bundled penguins dataset, end to end, as `make run ARGS="--dataset penguins"`."""
+    return run_dataset("penguins", tmp_path_factory.mktemp("penguins"), shared_serving)
+
+
+@pytest.fixture(scope="session")
+def synthetic_runs(tmp_path_factory, shared_serving) -> dict[str, DatasetRun]:
+    """A never-seen dataset per task: `pipeline init` on generated CSV, then the pipeline."""
+    import synthetic
+
+    from pipeline.cli import main
+
+    runs = {}
+    for task in synthetic.TASKS:
+        root = tmp_path_factory.mktemp(f"synthetic-{task}")
+        data = synthetic.write(root / "data", task)
+        code = main(
+            ["init", "--data-root", str(data), "--label", synthetic.LABEL,
+             "--name", f"synthetic-{task}", "--output", str(root / "dataset")]
+        )  # fmt: skip
+        assert code == 0, f"init failed for {task}"
+        runs[task] = run_dataset(
+            root / "dataset" / "dataset.toml", root / "pipeline", shared_serving
+        )
+    return runs

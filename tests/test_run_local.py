@@ -162,7 +162,10 @@ def test_unusable_beam_runner_settings_stop_before_anything_runs(tmp_path, serve
     ("flags", "message"),
     [
         (["--max-fnr-gap", "1.5"], "max_false_negative_rate_gap must be in [0, 1], got 1.5"),
-        (["--fairness-slice", "tips"], "extra_slice_features must be model features"),
+        (
+            ["--fairness-slice", "tips"],
+            "fairness slice features must be model features, got ['tips']",
+        ),
         (["--fairness-min-examples", "0"], "min_slice_examples must be at least 1"),
     ],
 )
@@ -185,3 +188,75 @@ def test_the_tuner_budget_must_allow_a_trial():
     result = run_cli("--tune", "--tune-trials", "0", timeout=60)
     assert result.returncode == 2
     assert "--tune-trials and --tune-steps must be at least 1" in result.stderr
+
+
+BAD_DATASETS = [
+    # (case, what replaces a line of the taxi dataset file, words of the message)
+    ("unknown key", ("slices = ", 'colour = "dark"\nslices = '), ["colour", "unknown key"]),
+    ("wrong type", ('task = "binary"', "task = 2"), ["task"]),
+    (
+        "feature missing from the schema",
+        ("[features]", '[features]\ntip_share = { transform = "zscore" }'),
+        ["features", "tip_share", "not in the schema"],
+    ),
+    (
+        "hook that cannot be imported",
+        ('hooks = "models.hooks.taxi"', 'hooks = "models.hooks.no_such_hooks"'),
+        ["hooks", "models.hooks.no_such_hooks"],
+    ),
+]
+
+
+@pytest.fixture
+def existing_store(tmp_path) -> Path:
+    """A pipeline root whose ML Metadata store already exists (a real, empty one)."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+
+    root = tmp_path / "root"
+    root.mkdir()
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(root / "metadata.sqlite")
+    config.sqlite.connection_mode = (
+        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    )
+    metadata_store.MetadataStore(config)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("case", "change", "words"), BAD_DATASETS, ids=[c[0] for c in BAD_DATASETS]
+)
+def test_a_bad_dataset_file_stops_before_anything_runs(
+    tmp_path, served, existing_store, case, change, words
+):
+    import schemas
+
+    taxi = schemas.dataset_file("taxi")
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    text = taxi.read_text()
+    old, new = change
+    assert old in text, case
+    (folder / "dataset.toml").write_text(text.replace(old, new, 1))
+    (folder / "schema.pbtxt").write_bytes((taxi.parent / "schema.pbtxt").read_bytes())
+    served_before, store_before = _snapshot(served), _snapshot(existing_store)
+    result = run_cli(
+        "--dataset", str(folder / "dataset.toml"), "--pipeline-root", str(existing_store),
+        "--serving-dir", str(served),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    said = " ".join(result.stdout.split())
+    assert "Dataset error" in said and str(folder / "dataset.toml") in said
+    for word in words:
+        assert word in said, f"{case}: {word!r} not in {said!r}"
+    assert "Nothing was trained or pushed." in said
+    assert _snapshot(served) == served_before
+    assert _snapshot(existing_store) == store_before, "the store is untouched"
+
+
+def test_an_unknown_dataset_name_lists_the_bundled_ones(tmp_path):
+    result = run_cli("--dataset", "no-such-data", "--pipeline-root", str(tmp_path / "root"))
+    assert result.returncode == 2
+    assert "no dataset 'no-such-data'" in result.stdout and "penguins" in result.stdout
+    assert not (tmp_path / "root").exists()

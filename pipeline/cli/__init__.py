@@ -12,6 +12,7 @@ import importlib
 from models.keras_version import use_keras_2
 
 COMMANDS = (
+    "pipeline.cli.init",  # init (a new dataset from CSV files)
     "pipeline.cli.run",  # run (what run_local.py runs)
     "pipeline.cli.versions",  # versions | rollback
     "pipeline.cli.lineage",  # lineage | explain

@@ -17,16 +17,27 @@ import argparse
 import sys
 from pathlib import Path
 
+from models.dataset import DatasetError
 from pipeline import defaults
 from pipeline.beam_args import BeamArgsError
 from pipeline.inputs import DataError
 from pipeline.runners import airflow, kubeflow_v2
 from pipeline.runners.beam_flags import add_beam_arguments
+from schemas import DEFAULT_DATASET
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pipeline-name", default=defaults.PIPELINE_NAME, help="(default: %(default)s)")
-    p.add_argument("--model-name", default=defaults.MODEL_NAME, help="(default: %(default)s)")
+    p.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        metavar="NAME|FILE",
+        help="a bundled dataset (schemas/NAME/dataset.toml) or a dataset file's path "
+        "(default: %(default)s)",
+    )
+    p.add_argument("--pipeline-name", default=None, help="(default: the dataset's name)")
+    p.add_argument(
+        "--model-name", default=None, help="(default: the dataset's model_name, else its name)"
+    )
     p.add_argument(
         "--train-steps", type=int, default=defaults.TRAIN_STEPS, help="(default: %(default)s)"
     )
@@ -63,8 +74,8 @@ def add_parser(subparsers) -> None:
     )
     kfp.add_argument(
         "--schema",
-        default=kubeflow_v2.IMAGE_SCHEMA,
-        help="schema path as workers see it (default: %(default)s)",
+        default=None,
+        help="schema path as workers see it (default: a bundled dataset's, inside the image)",
     )
     _common(kfp)
     kfp.set_defaults(func=_run_kubeflow_v2)
@@ -76,11 +87,11 @@ def add_parser(subparsers) -> None:
         default=str(defaults.OUTPUTS / "airflow" / "pipeline"),
         help="(default: %(default)s)",
     )
-    af.add_argument("--data-root", default=None, help="(default: the taxi sample inside tfx)")
+    af.add_argument("--data-root", default=None, help="(default: the dataset file's data folder)")
     af.add_argument(
         "--serving-dir", default=str(defaults.SERVING_DIR), help="(default: %(default)s)"
     )
-    af.add_argument("--schema", default=None, help="(default: schemas/schema.pbtxt)")
+    af.add_argument("--schema", default=None, help="(default: the one beside the dataset file)")
     af.add_argument("--schedule", default=None, help="cron or preset; default: triggered by hand")
     _common(af)
     af.set_defaults(func=_run_airflow)
@@ -89,7 +100,7 @@ def add_parser(subparsers) -> None:
 def _run_kubeflow_v2(args: argparse.Namespace) -> int:
     try:
         config = kubeflow_v2.kubeflow_v2_config(args)
-    except (kubeflow_v2.CompileError, BeamArgsError) as e:
+    except (kubeflow_v2.CompileError, BeamArgsError, DatasetError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     spec, ir = kubeflow_v2.compile_kubeflow_v2(config, args.image, args.output)
@@ -100,7 +111,7 @@ def _run_kubeflow_v2(args: argparse.Namespace) -> int:
 def _run_airflow(args: argparse.Namespace) -> int:
     try:
         config = airflow.airflow_config(args)
-    except (BeamArgsError, DataError, OSError) as e:
+    except (BeamArgsError, DataError, DatasetError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     path = airflow.compile_airflow(config, args.output, args.schedule)

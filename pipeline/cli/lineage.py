@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from pipeline.cli.versions import METRICS as VERSION_METRICS
 from pipeline.cli.versions import (
     add_location_flags,
     base_directory,
@@ -13,7 +14,7 @@ from pipeline.cli.versions import (
     quiet_tensorflow_logs,
 )
 
-METRICS = (("auc", "AUC"), ("binary_accuracy", "accuracy"), ("example_count", "eval examples"))
+METRICS = (*VERSION_METRICS, ("example_count", "eval examples"))
 
 
 def add_parser(subparsers) -> None:
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     explain.add_argument("version", help="a pushed version (see `versions`)")
     source = explain.add_mutually_exclusive_group(required=True)
     source.add_argument(
-        "--example", help="one trip as a JSON object of raw features, e.g. '{\"fare\": 12.5}'"
+        "--example", help="one example as a JSON object of raw features, e.g. '{\"fare\": 12.5}'"
     )
     source.add_argument("--example-file", type=Path, help="a file holding that JSON object")
     explain.add_argument("--json", action="store_true", help="print the explanation as JSON")
@@ -129,18 +130,31 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         example = _example(args)
         background = background_of(str(version_dir))
-        probability, attributions = explain(load_model(str(version_dir)), example, background)
+        model = load_model(str(version_dir))
+        found = explain(model, example, background)
     except (ExplanationError, ValueError, FileNotFoundError, OSError) as e:
         console.print(f"[bold red]Cannot explain:[/] {e}")
         return 1
-    ranked = sorted(attributions.items(), key=lambda kv: -abs(kv[1]))
+    ranked = sorted(found.attributions.items(), key=lambda kv: -abs(kv[1]))
     if args.json:
-        print(json.dumps({"probability": probability, "attributions": dict(ranked)}, indent=1))
+        answer = {"prediction": found.prediction, "attributions": dict(ranked)}
+        if found.predicted_class is not None:
+            # A classifier's prediction is the probability of that class.
+            answer = {"class": found.predicted_class, "probability": found.prediction, **answer}
+            del answer["prediction"]
+        print(json.dumps(answer, indent=1))
         return 0
-    console.print(f"Version {args.version}: probability of a big tip {probability:.4f}")
+    label = model.spec.label.key
+    if found.predicted_class is None:
+        console.print(f"Version {args.version}: predicted {label} {found.prediction:.4g}")
+    else:
+        console.print(
+            f"Version {args.version}: probability that {label} is "
+            f"{found.predicted_class!r}: {found.prediction:.4f}"
+        )
     console.print(
         f"Each feature's contribution: the prediction minus its mean with that feature "
-        f"taken from each of {len(background)} eval trips (positive: pushed it up)."
+        f"taken from each of {len(background)} eval examples (positive: pushed it up)."
     )
     for name, value in ranked:
         console.print(f"  {name:<24} {value:+.4f}")

@@ -5,7 +5,7 @@ TensorFlow Serving container loads it.
 
 The archive holds `<version>/saved_model.pb` (and variables/, assets/,
 assets.extra/) at its root, and, unless --no-inference-code, `code/inference.py`
-with `code/features.json` so the endpoint also takes raw trips as JSON or CSV.
+with `code/features.json` so the endpoint also takes raw rows as JSON or CSV.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _run_sagemaker(args: argparse.Namespace) -> int:
     except PackagingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    features = None if args.no_inference_code else feature_types()
+    features = None if args.no_inference_code else feature_types(path)
     out = package_sagemaker(path, args.output, features=features)
     print(f"Wrote {out}: version {path.name} of {args.model_name}")
     return 0

@@ -3,8 +3,9 @@
 TFX LocalDagRunner (or BeamDagRunner), Beam's DirectRunner, ML Metadata in
 SQLite; ends with a blessed model pushed for TensorFlow Serving.
 
-    python run_local.py                 # the taxi sample shipped with tfx
-    python run_local.py --data-root DIR # a folder of CSV files
+    python run_local.py                      # the taxi sample shipped with tfx
+    python run_local.py --dataset penguins   # another bundled dataset
+    python run_local.py --dataset my/dataset.toml --data-root DIR   # your own CSV files
 
 Flags become a typed `PipelineConfig` here; the data is checked against the
 schema before anything runs, and `pipeline.runners.local` runs and reports.
@@ -38,16 +39,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """Every flag of a local run."""
     p.add_argument(
+        "--dataset",
+        default=None,
+        metavar="NAME|FILE",
+        help="a bundled dataset (schemas/NAME/dataset.toml) or the path of a dataset file "
+        "(python -m pipeline init writes one) (default: taxi)",
+    )
+    p.add_argument(
         "--data-root",
         type=Path,
         default=None,
-        help="folder of CSV files (default: the Chicago taxi sample inside tfx)",
+        help="folder of CSV files (default: the dataset file's data folder)",
     )
     p.add_argument(
         "--schema",
         type=Path,
         default=None,
-        help="curated schema to validate against (default: schemas/schema.pbtxt)",
+        help="curated schema to validate against (default: the one beside the dataset file)",
     )
     p.add_argument(
         "--pipeline-root",
@@ -63,13 +71,13 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--model-name",
-        default=defaults.MODEL_NAME,
-        help="name of the served model (default: %(default)s)",
+        default=None,
+        help="name of the served model (default: the dataset's model_name, else its name)",
     )
     p.add_argument(
         "--pipeline-name",
-        default=defaults.PIPELINE_NAME,
-        help="pipeline name in ML Metadata (default: %(default)s)",
+        default=None,
+        help="pipeline name in ML Metadata (default: the dataset's name)",
     )
     p.add_argument(
         "--train-steps",
@@ -114,29 +122,32 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="GAP",
-        help="largest allowed false positive rate gap between slices (default: 0.5)",
+        help="largest allowed false positive rate gap between slices (default: the dataset "
+        "file's, else 0.5)",
     )
     p.add_argument(
         "--max-fnr-gap",
         type=float,
         default=None,
         metavar="GAP",
-        help="largest allowed false negative rate gap between slices (default: 0.5)",
+        help="largest allowed false negative rate gap between slices (default: the dataset "
+        "file's, else 0.5)",
     )
     p.add_argument(
         "--fairness-min-examples",
         type=int,
         default=None,
         metavar="N",
-        help="slices with fewer eval examples are left out of the gaps (default: 100)",
+        help="slices with fewer eval examples are left out of the gaps (default: the dataset "
+        "file's, else 100)",
     )
     p.add_argument(
         "--fairness-slice",
         action="append",
         default=[],
         metavar="FEATURE",
-        help="another raw feature whose slices the fairness check compares, besides "
-        "payment_type and company (repeatable)",
+        help="another raw feature whose slices the fairness check compares, besides the "
+        "dataset's fairness features (repeatable)",
     )
     p.add_argument(
         "--orchestrator",
@@ -195,9 +206,11 @@ def run(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
+    from models.dataset import DatasetError
     from pipeline.inputs import DataError, check_data_root
     from pipeline.runners import process
-    from schemas import load_schema, packaged_schema
+    from pipeline.runners.configs import load_dataset
+    from schemas import DEFAULT_DATASET
 
     console = Console(highlight=False, soft_wrap=True)
     if args.report_only:
@@ -205,14 +218,27 @@ def run(args: argparse.Namespace) -> int:
 
         return report_only(
             args.pipeline_root.resolve(),
-            pipeline_name=args.pipeline_name,
+            pipeline_name=args.pipeline_name or args.dataset,
             console=console,
             verbose=args.verbose,
         )
-    data_root = args.data_root or defaults.sample_data_root()
-    schema_path = args.schema or packaged_schema()
     try:
-        data = check_data_root(data_root, load_schema(schema_path))
+        dataset = load_dataset(args.dataset or DEFAULT_DATASET, args.schema)
+    except DatasetError as e:
+        console.print(f"[bold red]Dataset error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+    data_root = args.data_root or dataset.data_root
+    if data_root is None:
+        console.print(
+            f"[bold red]Input error:[/] {dataset.file} names no data folder: give --data-root."
+        )
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+    try:
+        data = check_data_root(
+            data_root, dataset.schema, dataset.spec.missing_values, dataset.spec.file_pattern
+        )
     except (DataError, OSError) as e:
         console.print(f"[bold red]Input error:[/] {e}")
         console.print("Nothing was trained or pushed.")
@@ -230,14 +256,14 @@ def run(args: argparse.Namespace) -> int:
     pipeline_root = args.pipeline_root.resolve()
     try:
         with process.exclusive_root(pipeline_root):
-            return _run(args, console, data_root, schema_path, pipeline_root, data, beam_args)
+            return _run(args, console, dataset, data_root, pipeline_root, data, beam_args)
     except process.RootBusy as e:
         console.print(f"[bold red]Busy:[/] {e}")
         return EXIT_BUSY
 
 
-def _fairness(args: argparse.Namespace):
-    """The fairness settings the flags give; defaults where a flag is absent."""
+def _fairness(args: argparse.Namespace, spec):
+    """The dataset's fairness settings, with the flags given on top."""
     from pipeline.config import FairnessConfig
 
     given = {
@@ -245,53 +271,42 @@ def _fairness(args: argparse.Namespace):
         "max_false_negative_rate_gap": args.max_fnr_gap,
         "min_slice_examples": args.fairness_min_examples,
     }
-    return FairnessConfig(
+    return FairnessConfig.from_dataset(
+        spec,
         blocking=args.fairness_blocking,
         extra_slice_features=tuple(args.fairness_slice),
         **{name: value for name, value in given.items() if value is not None},
     )
 
 
-def _settings(args: argparse.Namespace, data_root, data):
-    """(tuning, fairness, provenance) of the run; ValueError on a bad flag value."""
-    from pipeline.config import TuningConfig
-    from pipeline.runners.configs import provenance
-
-    return (
-        TuningConfig(
-            enabled=args.tune, max_trials=args.tune_trials, steps_per_trial=args.tune_steps
-        ),
-        _fairness(args),
-        provenance(Path(data_root), data.files),
-    )
-
-
-def _run(args, console, data_root, schema_path, pipeline_root, data, beam_args) -> int:
-    from pipeline.config import GateConfig
-    from pipeline.runners.configs import local_config
+def _run(args, console, dataset, data_root, pipeline_root, data, beam_args) -> int:
+    from pipeline.config import GateConfig, TuningConfig
+    from pipeline.runners.configs import local_config, provenance
 
     try:
-        tuning, fairness, provenance = _settings(args, data_root, data)
+        config = local_config(
+            dataset=dataset,
+            pipeline_name=args.pipeline_name,
+            pipeline_root=pipeline_root,
+            data_root=data_root,
+            schema=dataset.schema_path,
+            serving_dir=args.serving_dir,
+            **({"model_name": args.model_name} if args.model_name else {}),
+            train_steps=args.train_steps,
+            seed=args.seed,
+            beam_args=beam_args,
+            enable_cache=not args.no_cache,
+            gate=GateConfig(allow=_allowed(args.allow_anomalies)),
+            tuning=TuningConfig(
+                enabled=args.tune, max_trials=args.tune_trials, steps_per_trial=args.tune_steps
+            ),
+            fairness=_fairness(args, dataset.spec),
+            provenance=provenance(Path(data_root), data.files),
+        )
     except ValueError as e:
         console.print(f"[bold red]Configuration error:[/] {e}")
         console.print("Nothing was trained or pushed.")
         return EXIT_BAD_INPUT
-    config = local_config(
-        pipeline_name=args.pipeline_name,
-        pipeline_root=pipeline_root,
-        data_root=data_root,
-        schema=schema_path,
-        serving_dir=args.serving_dir,
-        model_name=args.model_name,
-        train_steps=args.train_steps,
-        seed=args.seed,
-        beam_args=beam_args,
-        enable_cache=not args.no_cache,
-        gate=GateConfig(allow=_allowed(args.allow_anomalies)),
-        tuning=tuning,
-        fairness=fairness,
-        provenance=provenance,
-    )
     log_path = pipeline_root / "logs" / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.log"
     console.print(f"Data: {len(data.files)} CSV file(s), {data.rows} rows in {config.data_root}")
     console.print(f"Log:  {log_path}")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from google.protobuf import text_format
 
-from schemas import load_schema, packaged_schema
+from schemas import DEFAULT_DATASET, load_schema, read_dataset
+from schemas import schema_path as schema_of
 
 
 def add_parser(subparsers) -> None:
@@ -27,10 +28,16 @@ def add_parser(subparsers) -> None:
     )
     update.add_argument("--data-root", type=Path, required=True, help="folder of CSV files")
     update.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        metavar="NAME|FILE",
+        help="the dataset whose schema to update (default: %(default)s)",
+    )
+    update.add_argument(
         "--schema",
         type=Path,
         default=None,
-        help="the schema to update in place (default: schemas/schema.pbtxt)",
+        help="the schema to update in place (default: the dataset's)",
     )
     update.set_defaults(func=_update)
 
@@ -55,19 +62,21 @@ def changed_features(before, after) -> list[str]:
     )
 
 
-def update_schema(schema_path: Path, data_root: Path) -> list[str]:
+def update_schema(
+    schema_path: Path,
+    data_root: Path,
+    missing_values: tuple[str, ...] = (),
+    pattern: str = "*.csv",
+) -> list[str]:
     """Rewrite `schema_path` so that it accepts `data_root`'s CSV files; the changed features."""
     import tensorflow_data_validation as tfdv
 
-    from pipeline.inputs import CSV_PATTERN, check_data_root
+    from pipeline.inputs import check_data_root, csv_statistics
 
     original_text = schema_path.read_text()
     schema = load_schema(schema_path)
-    check_data_root(data_root, schema)
-    stats = tfdv.generate_statistics_from_csv(
-        str(data_root / CSV_PATTERN),
-        stats_options=tfdv.StatsOptions(schema=schema, infer_type_from_schema=True),
-    )
+    check_data_root(data_root, schema, missing_values, pattern)
+    stats = csv_statistics(data_root, missing_values, schema, pattern)
     # Shapes and presence were curated by hand; only domains and ranges widen.
     updated = tfdv.update_schema(schema, stats, infer_feature_shape=False)
     changed = changed_features(schema, updated)
@@ -78,12 +87,14 @@ def update_schema(schema_path: Path, data_root: Path) -> list[str]:
 
 
 def _update(args: argparse.Namespace) -> int:
+    from models.dataset import DatasetError
     from pipeline.inputs import DataError
 
-    schema_path = args.schema or packaged_schema()
     try:
-        changed = update_schema(schema_path, args.data_root)
-    except DataError as e:
+        spec, dataset_path = read_dataset(args.dataset)
+        schema_path = args.schema or schema_of(spec, dataset_path)
+        changed = update_schema(schema_path, args.data_root, spec.missing_values, spec.file_pattern)
+    except (DataError, DatasetError) as e:
         print(f"Input error: {e}")
         return 2
     if not changed:

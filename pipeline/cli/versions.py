@@ -7,7 +7,13 @@ from pathlib import Path
 
 from pipeline import defaults
 
-METRICS = (("auc", "AUC"), ("binary_accuracy", "accuracy"))
+METRICS = (
+    ("auc", "AUC"),
+    ("binary_accuracy", "accuracy"),
+    ("sparse_categorical_accuracy", "accuracy"),
+    ("root_mean_squared_error", "RMSE"),
+    ("mean_absolute_error", "MAE"),
+)
 
 
 def add_location_flags(p: argparse.ArgumentParser) -> None:
@@ -74,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
     quiet_tensorflow_logs()
     console = Console(highlight=False, soft_wrap=True)
     base = base_directory(args)
-    pushed = {v.version: v for v in versions.pushed_versions(metadata_path(args))}
+    pushed = {v.version: v for v in versions.pushed_versions(metadata_path(args), base)}
     on_disk = versions.versions_on_disk(base)
     console.print(f"Versions of {base} (newest last):")
     if not pushed and not on_disk:

@@ -16,10 +16,8 @@ import json
 from pathlib import Path
 
 from models.hparams import read_hparams
-from pipeline.components.fairness_check.artifacts import (
-    EVALUATOR_BLESSED_PROPERTY,
-    FAIRNESS_BLOCKED_PROPERTY,
-)
+from pipeline.components.blessing import EVALUATOR_BLESSED_PROPERTY
+from pipeline.components.fairness_check.artifacts import FAIRNESS_BLOCKED_PROPERTY
 from pipeline.fingerprints import file_sha256
 from pipeline.metadata import store as S
 from pipeline.metadata.versions import blessing_metrics

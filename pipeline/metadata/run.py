@@ -18,7 +18,10 @@ import ml_metadata as mlmd
 from pipeline import defaults, steps
 from pipeline.components.data_gate.artifacts import load_outcome
 from pipeline.components.data_gate.decision import GateOutcome
+from pipeline.components.data_gate.spec import CONFIG_KEY as GATE_CONFIG_KEY
 from pipeline.components.data_gate.spec import RESULT_KEY as GATE_RESULT_KEY
+from pipeline.components.data_gate.spec import config_from_json
+from pipeline.config import GateConfig
 from pipeline.metadata import store as S
 
 
@@ -52,6 +55,8 @@ class Run:
     previous_statistics: object | None = None
     # The data gate's decision, passed or blocked; None when the gate did not decide.
     gate: GateOutcome | None = None
+    # What the gate compared and with which thresholds; None when it did not run.
+    gate_config: GateConfig | None = None
 
     def output(self, node_id: str, key: str):
         """The artifact `node_id` wrote under `key` in this run, or None."""
@@ -126,6 +131,14 @@ def gate_outcome(store: mlmd.MetadataStore, executions, outputs) -> GateOutcome 
     return None
 
 
+def _gate_config(store: mlmd.MetadataStore, executions) -> GateConfig | None:
+    for execution in executions:
+        if S.node_id(store, execution) == steps.DATA_GATE:
+            text = S.custom(execution, GATE_CONFIG_KEY)
+            return config_from_json(text) if text else None
+    return None
+
+
 def open_run(
     pipeline_root: str | Path | None = None,
     *,
@@ -178,4 +191,5 @@ def open_run(
         previous_run_id=previous_id,
         previous_statistics=previous,
         gate=gate_outcome(store, executions, outputs),
+        gate_config=_gate_config(store, executions),
     )

@@ -16,6 +16,9 @@ from pipeline.components.evaluator.results import failed_thresholds, overall_met
 from pipeline.components.fairness_check.artifacts import load_result as load_fairness
 from pipeline.components.fairness_check.decision import FairnessOutcome, describe
 from pipeline.components.pusher.spec import ALREADY_PUSHED_PROPERTY
+from pipeline.components.skill_check.artifacts import load_result as load_skill
+from pipeline.components.skill_check.decision import SkillOutcome
+from pipeline.components.skill_check.decision import describe as describe_skill
 from pipeline.config import PipelineConfig
 from pipeline.metadata import store as S
 from pipeline.metadata.run import Run, open_run
@@ -36,6 +39,8 @@ class RunSummary:
     pushed_version: str | None
     # The FairnessCheck's outcome; None when it did not run.
     fairness: FairnessOutcome | None = None
+    # The SkillCheck's outcome (the model against the trivial predictor); None when it did not run.
+    skill: SkillOutcome | None = None
     # Tuner trials, best first ({"trial_id", "score", hyperparameter values}); empty without --tune.
     tuner_trials: list = dataclasses.field(default_factory=list)
     # Raw features, most important first (permutation importance on the eval split).
@@ -72,7 +77,11 @@ def summarize(run: Run) -> RunSummary:
     pushed = run.output(steps.PUSHER, "pushed_model")
     fairness_result = run.output(steps.FAIRNESS_CHECK, "result")
     fairness = load_fairness(fairness_result) if fairness_result is not None else None
+    skill_result = run.output(steps.SKILL_CHECK, "result")
+    skill = load_skill(skill_result) if skill_result is not None else None
     failed = failed_thresholds(evaluation.uri) if evaluation else []
+    if skill is not None:
+        failed += [f"Skill: {describe_skill(c)}" for c in skill.failures]
     if fairness is not None and fairness.blocked:
         failed += [f"Fairness (blocking): {describe(gap)}" for gap in fairness.breaches]
     metrics, baseline_metrics = overall_metrics(evaluation.uri) if evaluation else ({}, {})
@@ -104,6 +113,7 @@ def summarize(run: Run) -> RunSummary:
             pushed.get_string_custom_property(S.PUSHED_VERSION_PROPERTY) if is_pushed else None
         ),
         fairness=fairness,
+        skill=skill,
         tuner_trials=standard_outputs.tuner_trials(tuner_results) if tuner_results else [],
         top_features=load_attributions(attributions).ranking() if attributions else [],
         already_pushed_version=(

@@ -68,11 +68,21 @@ def _data(store: mlmd.MetadataStore, examples: metadata_store_pb2.Artifact | Non
     return f"{folder} ({S.custom(examples, 'input_fingerprint') or 'no fingerprint'})"
 
 
-def pushed_versions(metadata_path: str) -> list[PushedVersion]:
-    """Every version the Pusher wrote, oldest first, with its lineage."""
+def pushed_versions(metadata_path: str, base_directory: str | None = None) -> list[PushedVersion]:
+    """Every version the Pusher wrote, oldest first, with its lineage.
+
+    With `base_directory` (`<serving-dir>/<model>`), only that model's: pipelines
+    of several datasets may share one store. The model is matched by name, not
+    by the full path, so a serving folder that was copied or mounted elsewhere
+    still finds its versions.
+    """
     store = S.connect(metadata_path)
+    model = os.path.basename(os.path.normpath(base_directory)) if base_directory else None
     found = []
     for pushed in S.pushed_artifacts(store):
+        destination = str(S.custom(pushed, S.PUSHED_DESTINATION_PROPERTY))
+        if model and os.path.basename(os.path.dirname(destination)) != model:
+            continue
         pusher = S.producer(store, pushed.id)
         inputs = S.execution_io(store, pusher.id, inputs=True) if pusher else {}
         code, seed = _training(store, inputs.get("model"))

@@ -3,7 +3,7 @@
 `python -m pipeline package sagemaker` is the command. The archive holds
 `<version>/saved_model.pb` (and variables/, assets/, assets.extra/) at its
 root, and, unless --no-inference-code, `code/inference.py` with
-`code/features.json` so the endpoint also takes raw trips as JSON or CSV.
+`code/features.json` so the endpoint also takes raw rows as JSON or CSV.
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from models import features as F
 from models import layout
-from schemas import load_schema
 
 INFERENCE_SOURCE = Path(__file__).with_name("sagemaker_inference.py")
 
@@ -43,13 +41,14 @@ def version_dir(serving_dir: Path, model_name: str, version: str) -> Path:
     return path
 
 
-def feature_types(schema_path: Path | None = None) -> dict[str, str]:
-    """The serving signature's raw features and their types, from the curated schema."""
-    from tensorflow_metadata.proto.v0 import schema_pb2
+def feature_types(version_path: Path) -> dict[str, str]:
+    """The raw features the version's serving signature takes, and their types."""
+    import tensorflow as tf
 
-    kinds = {schema_pb2.INT: "int", schema_pb2.FLOAT: "float", schema_pb2.BYTES: "string"}
-    types = {f.name: kinds[f.type] for f in load_schema(schema_path).feature}
-    return {name: types[name] for name in F.raw_model_features()}
+    from models.signatures import signature_inputs
+
+    kinds = {tf.int64: "int", tf.float32: "float", tf.string: "string"}
+    return {name: kinds[dtype] for name, dtype in signature_inputs(str(version_path)).items()}
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, content: bytes) -> None:

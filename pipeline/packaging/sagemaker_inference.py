@@ -4,7 +4,7 @@
 with `features.json` (each raw feature's type) beside it. SageMaker's TF
 Serving container imports it and calls `input_handler` before and
 `output_handler` after each TF Serving REST call. It accepts what a person has
-at hand, raw trips as a JSON list of objects or CSV with a header, fills absent
+at hand, raw rows as a JSON list of objects or CSV with a header, fills absent
 optional columns with the signature's missing markers and sends TF Serving's
 `{"instances": [...]}`; a body that already has "instances" or "inputs" passes
 through. Standard library only: the container does not have this project.
@@ -63,7 +63,7 @@ def input_handler(data, context):
     if isinstance(payload, dict):
         payload = [payload]
     if not isinstance(payload, list) or not all(isinstance(r, dict) for r in payload):
-        raise ValueError("expected a JSON object or a list of objects, one per trip")
+        raise ValueError("expected a JSON object or a list of objects, one per example")
     return json.dumps({"instances": to_instances(payload, load_features())})
 
 

@@ -14,13 +14,11 @@ import datetime
 import os
 from pathlib import Path
 
-from pipeline import defaults
 from pipeline.beam_args import beam_args
-from pipeline.config import PipelineConfig
+from pipeline.config import DatasetSpec, EvalThresholds, PipelineConfig
 from pipeline.inputs import check_data_root
 from pipeline.runners.beam_flags import settings_from_args
-from pipeline.runners.configs import local_config
-from schemas import load_schema, packaged_schema
+from pipeline.runners.configs import load_dataset, local_config
 
 
 def build_dag(
@@ -47,9 +45,18 @@ def build_dag(
     )
 
 
+def _render_value(value) -> str:
+    """Source that rebuilds `value`; pydantic models (the dataset, its thresholds) as JSON."""
+    if isinstance(value, DatasetSpec):
+        return f"DatasetSpec.from_json({value.to_json()!r})"
+    if isinstance(value, EvalThresholds):
+        return f"EvalThresholds.model_validate_json({value.model_dump_json()!r})"
+    return repr(value)
+
+
 def _render_config(config: PipelineConfig) -> str:
     fields = "".join(
-        f"    {f.name}={getattr(config, f.name)!r},\n"
+        f"    {f.name}={_render_value(getattr(config, f.name))},\n"
         for f in dataclasses.fields(config)
         if f.name != "code_fingerprint"
     )
@@ -74,6 +81,7 @@ use_keras_2()
 
 from pipeline.config import (  # noqa: E402, F401
     AttributionsConfig,
+    DatasetSpec,
     DriftThresholds,
     EvalThresholds,
     FairnessConfig,
@@ -105,17 +113,19 @@ def render_airflow_module(
 
 def airflow_config(args: argparse.Namespace) -> PipelineConfig:
     """The PipelineConfig an Airflow DAG is compiled from (local or shared paths)."""
-    data_root = Path(args.data_root or defaults.sample_data_root()).resolve()
-    schema = Path(args.schema or packaged_schema())
+    dataset = load_dataset(args.dataset, args.schema)
+    data_root = Path(args.data_root or dataset.data_root).resolve()
     # The workers read the same paths, so the data can be checked and sized here.
-    data = check_data_root(data_root, load_schema(schema))
+    data = check_data_root(
+        data_root, dataset.schema, dataset.spec.missing_values, dataset.spec.file_pattern
+    )
     return local_config(
+        dataset=dataset,
         pipeline_name=args.pipeline_name,
         pipeline_root=args.pipeline_root,
         data_root=data_root,
-        schema=schema,
         serving_dir=args.serving_dir,
-        model_name=args.model_name,
+        **({"model_name": args.model_name} if args.model_name else {}),
         train_steps=args.train_steps,
         beam_args=beam_args(settings_from_args(args), rows=data.rows, cpus=os.cpu_count()),
     )

@@ -1,19 +1,52 @@
 """The `PipelineConfig`s runners build: one for this machine's paths, one for a cluster's.
 
 Every local runner (run_local.py, a compiled Airflow DAG, the tests) builds
-its config with `local_config`, so the staged schema, the ML Metadata path
-and the code fingerprint are chosen the same way everywhere; compiled
-Kubeflow/Vertex specs use `cluster_config`.
+its config with `local_config`, so the dataset, the staged schema, the ML
+Metadata path and the code fingerprint are chosen the same way everywhere;
+compiled Kubeflow/Vertex specs use `cluster_config`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import schemas
+from models.dataset import DatasetSpec, resolve
 from pipeline import defaults
 from pipeline.config import PipelineConfig, Provenance
 from pipeline.fingerprints import code_fingerprint, data_file_hashes
 from pipeline.runners.provenance import git_state, stage_schema
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+    """A dataset file, read, checked against its schema and resolved."""
+
+    spec: DatasetSpec  # resolved: every model feature has its transform
+    file: Path
+    schema_path: Path
+    schema: object  # schema_pb2.Schema
+    data_root: Path | None  # the file's default data folder
+
+
+def load_dataset(name_or_path: str | Path, schema_path: Path | None = None) -> Dataset:
+    """A bundled dataset's name or a dataset file's path, resolved against its schema
+    (or `schema_path`); models.dataset.DatasetError names the file and the key."""
+    spec, file = schemas.read_dataset(name_or_path)
+    schema_file = Path(schema_path) if schema_path else schemas.schema_path(spec, file)
+    if not schema_file.is_file():
+        from models.dataset import DatasetError
+
+        raise DatasetError(f"{file}: schema_file: {schema_file} does not exist")
+    schema = schemas.load_schema(schema_file)
+    return Dataset(
+        spec=resolve(spec, schema, str(file)),
+        file=file,
+        schema_path=schema_file,
+        schema=schema,
+        data_root=schemas.data_root(spec, file),
+    )
 
 
 def provenance(data_root: Path, files) -> Provenance:
@@ -24,29 +57,39 @@ def provenance(data_root: Path, files) -> Provenance:
     )
 
 
+def _fingerprint(spec: DatasetSpec) -> str:
+    return code_fingerprint(modules=(spec.hooks,) if spec.hooks else ())
+
+
 def local_config(
     *,
     pipeline_root: str | Path,
     data_root: str | Path,
-    schema: str | Path,
     serving_dir: str | Path,
-    pipeline_name: str = defaults.PIPELINE_NAME,
+    dataset: Dataset | None = None,
+    schema: str | Path | None = None,
+    pipeline_name: str | None = None,
     **settings,
 ) -> PipelineConfig:
     """A config for paths this machine (and its workers) can read, ML Metadata in SQLite.
 
-    The schema is staged under the pipeline root (`stage_schema`); `settings`
-    are any other `PipelineConfig` fields.
+    `dataset` defaults to the bundled default one; its name names the pipeline
+    and the served model unless `pipeline_name` or `model_name` says otherwise.
+    The schema (the dataset's, or `schema`) is staged under the pipeline root
+    (`stage_schema`); `settings` are any other `PipelineConfig` fields.
     """
+    dataset = dataset or load_dataset(schemas.DEFAULT_DATASET, schema)
     root = Path(pipeline_root).resolve()
+    spec = dataset.spec
     return PipelineConfig(
-        pipeline_name=pipeline_name,
+        pipeline_name=pipeline_name or spec.name,
         pipeline_root=str(root),
         data_root=str(Path(data_root).resolve()),
-        schema_path=str(stage_schema(Path(schema), root)),
+        schema_path=str(stage_schema(Path(schema or dataset.schema_path), root)),
         serving_dir=str(Path(serving_dir).resolve()),
         metadata_path=str(defaults.metadata_path(root)),
-        **{"code_fingerprint": code_fingerprint(), **settings},
+        dataset=spec,
+        **{"model_name": spec.served_name, "code_fingerprint": _fingerprint(spec), **settings},
     )
 
 
@@ -56,7 +99,8 @@ def cluster_config(
     data_root: str,
     schema: str,
     serving_dir: str,
-    pipeline_name: str = defaults.PIPELINE_NAME,
+    dataset: Dataset,
+    pipeline_name: str | None = None,
     **settings,
 ) -> PipelineConfig:
     """A config for paths as a cluster's workers see them (Kubeflow V2, Vertex AI).
@@ -64,13 +108,15 @@ def cluster_config(
     The orchestrator keeps ML Metadata itself, and only TFX's built-in resolver
     strategies compile for it.
     """
+    spec = dataset.spec
     return PipelineConfig(
-        pipeline_name=pipeline_name,
+        pipeline_name=pipeline_name or spec.name,
         pipeline_root=pipeline_root,
         data_root=data_root,
         schema_path=schema,
         serving_dir=serving_dir,
         metadata_path=None,
         builtin_resolvers=True,
-        **{"code_fingerprint": code_fingerprint(), **settings},
+        dataset=spec,
+        **{"model_name": spec.served_name, "code_fingerprint": _fingerprint(spec), **settings},
     )

@@ -16,11 +16,10 @@ from pathlib import Path
 from pipeline.beam_args import beam_args
 from pipeline.config import PipelineConfig
 from pipeline.runners.beam_flags import settings_from_args
-from pipeline.runners.configs import cluster_config
+from pipeline.runners.configs import Dataset, cluster_config, load_dataset
 
 # Where pipeline/container/Dockerfile puts the project inside the worker image.
 IMAGE_PROJECT_DIR = "/opt/taxi-tfx"
-IMAGE_SCHEMA = f"{IMAGE_PROJECT_DIR}/schemas/schema.pbtxt"
 IMAGE_NAME = "taxi-tfx-worker"
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*://")
 
@@ -61,20 +60,37 @@ def _posix_location(flag: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def image_schema(dataset: Dataset) -> str:
+    """Where a bundled dataset's schema is inside the worker image."""
+    import schemas
+
+    package = Path(schemas.__file__).resolve().parent
+    try:
+        inside = dataset.schema_path.resolve().relative_to(package)
+    except ValueError:
+        raise CompileError(
+            f"{dataset.schema_path} is not a bundled schema: give --schema, its path as the "
+            "workers see it."
+        ) from None
+    return f"{IMAGE_PROJECT_DIR}/schemas/{inside.as_posix()}"
+
+
 def kubeflow_v2_config(args: argparse.Namespace) -> PipelineConfig:
     """The PipelineConfig a Kubeflow V2 spec is compiled from (paths as the cluster sees them)."""
+    dataset = load_dataset(args.dataset)
     pipeline_root = _remote_location("--pipeline-root", args.pipeline_root)
     settings = settings_from_args(args)
     if settings.runner != "direct" and not settings.worker_image:
         # The components already run in this image: Beam workers need the same code.
         settings = dataclasses.replace(settings, worker_image=args.image)
     return cluster_config(
+        dataset=dataset,
         pipeline_name=args.pipeline_name,
         pipeline_root=pipeline_root,
         data_root=_remote_location("--data-root", args.data_root),
-        schema=_remote_location("--schema", args.schema),
+        schema=_remote_location("--schema", args.schema or image_schema(dataset)),
         serving_dir=_posix_location("--serving-dir", args.serving_dir),
-        model_name=args.model_name,
+        **({"model_name": args.model_name} if args.model_name else {}),
         train_steps=args.train_steps,
         # The input is not readable here, so DirectRunner gets the large-data defaults.
         beam_args=beam_args(settings, rows=None, cpus=None),

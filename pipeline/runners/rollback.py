@@ -23,7 +23,7 @@ class RollbackError(ValueError):
 
 def rollback(metadata_path: str, base_directory: str, version: str) -> str:
     """Serve `version` again by copying it to a new highest version; returns the new one."""
-    known = {v.version for v in pushed_versions(metadata_path)}
+    known = {v.version for v in pushed_versions(metadata_path, base_directory)}
     if version not in known:
         listed = ", ".join(sorted(known, key=int)) or "none"
         raise RollbackError(

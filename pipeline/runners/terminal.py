@@ -63,7 +63,7 @@ TOP_FEATURES_SHOWN = 5
 
 
 def print_model_evidence(summary: RunSummary, *, console: Console) -> None:
-    """The Tuner's search, the fairness check and the attributions, one line each."""
+    """The Tuner's search, the skill and fairness checks and the attributions, one line each."""
     if summary.tuner_trials:
         best = summary.tuner_trials[0]
         values = ", ".join(
@@ -74,6 +74,17 @@ def print_model_evidence(summary: RunSummary, *, console: Console) -> None:
         console.print(
             f"  Tuner:      {len(summary.tuner_trials)} trials; lowest validation log loss "
             f"{best['score']:.4f} with {values}"
+        )
+    if summary.skill is not None:
+        verdict = "[green]beats[/]" if summary.skill.passed else "[red]does not beat[/]"
+        scores = ", ".join(
+            f"{c.metric} {c.candidate:.4g} vs {c.trivial:.4g}"
+            for c in summary.skill.comparisons
+            if c.candidate is not None
+        )
+        margin = summary.skill.margin
+        console.print(
+            f"  Skill:      {verdict} the trivial predictor by the margin {margin:g} ({scores})"
         )
     if summary.fairness is not None:
         breaches = summary.fairness.breaches

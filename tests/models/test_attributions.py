@@ -1,34 +1,11 @@
-"""Attribution helpers: the AUC they rank features by, and checking a user's example."""
+"""Attribution helpers: checking a user's example before it is explained."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
 from models import attributions
-
-
-def test_auc_of_perfect_reversed_and_uninformative_scores():
-    y = np.array([0, 0, 1, 1])
-    assert attributions.auc(y, np.array([0.1, 0.2, 0.8, 0.9])) == 1.0
-    assert attributions.auc(y, np.array([0.9, 0.8, 0.2, 0.1])) == 0.0
-    assert attributions.auc(y, np.full(4, 0.5)) == 0.5
-
-
-def test_auc_matches_the_pairwise_definition_with_ties():
-    rng = np.random.default_rng(0)
-    y = rng.integers(0, 2, 300)
-    scores = np.round(rng.random(300), 1)  # many ties
-    pos, neg = scores[y == 1], scores[y == 0]
-    pairs = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    assert attributions.auc(y, scores) == pytest.approx(pairs / (len(pos) * len(neg)))
-
-
-def test_auc_needs_both_classes():
-    with pytest.raises(ValueError, match="both classes"):
-        attributions.auc(np.ones(3), np.array([0.1, 0.2, 0.3]))
-
 
 DTYPES = {"fare": tf.float32, "trip_start_hour": tf.int64, "payment_type": tf.string}
 
@@ -60,7 +37,8 @@ def test_attributions_survive_their_json_file():
         examples=10,
         repeats=2,
         seed=0,
-        baseline_auc=0.9,
+        score="auc",
+        baseline_score=0.9,
         features=(attributions.FeatureAttribution("fare", 0.2, 0.01, 0.1),),
         background=({"fare": float("nan"), "payment_type": "Cash"},),
     )

@@ -1,4 +1,4 @@
-"""The features module agrees with the curated schema it is used with."""
+"""The taxi dataset file agrees with the curated schema it is used with."""
 
 from __future__ import annotations
 
@@ -11,35 +11,33 @@ def _feature(schema, name):
     return next(f for f in schema.feature if f.name == name)
 
 
-def test_every_model_feature_is_in_the_schema(schema):
+def test_every_schema_column_is_a_feature_ignored_or_the_labels_source(schema, taxi):
+    spec = taxi.spec
     names = {f.name for f in schema.feature}
-    used = set(F.raw_model_features()) | {F.TIPS_KEY, F.FARE_KEY} | set(F.UNUSED_FEATURES)
-    assert set(F.raw_model_features()) <= names
+    used = set(spec.model_features()) | set(spec.label.inputs) | set(spec.ignore)
+    assert set(spec.model_features()) <= names
     assert used == names, "every schema column is either used or listed as unused"
 
 
-def test_range_features_cover_their_schema_domain(schema):
-    for key, size in F.RANGE_FEATURES.items():
+def test_index_features_cover_their_schema_domain(schema, taxi):
+    for key, feature in taxi.spec.features.items():
+        if feature.transform != "index":
+            continue
         domain = _feature(schema, key).int_domain
-        assert domain.min >= 0 and domain.max == size - 1, key
+        assert domain.min >= 0 and domain.max == feature.size - 1, key
 
 
-def test_label_source_is_required_for_training_only(schema):
-    tips = _feature(schema, F.TIPS_KEY)
+def test_label_source_is_required_for_training_only(schema, taxi):
+    tips = _feature(schema, "tips")
+    assert "tips" in taxi.spec.label.inputs and "tips" not in taxi.spec.model_features()
     assert tips.presence.min_fraction == 1.0
     assert list(tips.not_in_environment) == ["SERVING"]
-    assert _feature(schema, F.TIPS_KEY).type == schema_pb2.FLOAT
+    assert tips.type == schema_pb2.FLOAT
 
 
-def test_transformed_names_are_distinct_from_raw_names():
-    transformed = set(F.categorical_buckets()) | set(F.dense_float_features())
+def test_transformed_names_are_distinct_from_raw_names(taxi):
+    transformed = {F.transformed_name(name) for name in taxi.spec.model_features()}
     assert all(name.endswith("_xf") for name in transformed)
-    assert not transformed & set(F.raw_model_features())
-    assert F.transformed_label() == "big_tipper_xf"
-
-
-def test_bucket_counts_include_oov_and_missing_buckets():
-    sizes = F.categorical_buckets()
-    assert sizes["company_xf"] == F.VOCAB_SIZE + F.OOV_BUCKETS
-    assert sizes["pickup_latitude_xf"] == F.COORDINATE_BUCKETS + 1
-    assert sizes["pickup_cell_xf"] == (F.COORDINATE_BUCKETS + 1) ** 2
+    assert not transformed & set(taxi.spec.model_features())
+    assert F.transformed_label(taxi.spec) == "big_tipper_xf"
+    assert F.prediction_key(taxi.spec) == "big_tipper_probability"

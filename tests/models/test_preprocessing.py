@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, schema_utils
 
 from models import features as F
+from models.dataset import CUSTOM_CONFIG_KEY
 from models.preprocessing import preprocessing_fn
 
 NULL = object()  # an empty CSV cell
@@ -64,13 +66,20 @@ def _instances(schema):
 
 
 @pytest.fixture(scope="module")
-def transformed(schema, tmp_path_factory):
+def transformed(schema, taxi, tmp_path_factory):
     metadata = dataset_metadata.DatasetMetadata(schema)
+    config = {CUSTOM_CONFIG_KEY: taxi.spec.to_json()}
     with tft_beam.Context(temp_dir=str(tmp_path_factory.mktemp("tft"))):
         (data, _), _ = (_instances(schema), metadata) | tft_beam.AnalyzeAndTransformDataset(
-            preprocessing_fn
+            functools.partial(preprocessing_fn, custom_config=config)
         )
     return data
+
+
+@pytest.fixture(scope="module")
+def buckets(taxi) -> int:
+    """Quantile buckets of a coordinate (the dataset file's), without the missing one."""
+    return taxi.spec.features["pickup_latitude"].buckets
 
 
 def _column(rows, key):
@@ -79,7 +88,7 @@ def _column(rows, key):
 
 def test_label_is_tip_above_a_fifth_of_the_fare(transformed):
     # 3/10 > 0.2, 1/10 is not, no tip, 2/5 > 0.2, zero fare with zero tip is not.
-    assert list(_column(transformed, F.LABEL_KEY)) == [1, 0, 0, 1, 0]
+    assert list(_column(transformed, "big_tipper")) == [1, 0, 0, 1, 0]
 
 
 def test_log_numerics_are_z_scored(transformed):
@@ -101,24 +110,25 @@ def test_hour_is_encoded_on_a_circle(transformed):
     assert cos[2] == pytest.approx(-1.0, abs=1e-5)
 
 
-def test_missing_coordinate_gets_its_own_bucket(transformed):
+def test_missing_coordinate_gets_its_own_bucket(transformed, buckets):
     dropoff = _column(transformed, "dropoff_latitude")
-    assert list(dropoff[2:]) == [F.COORDINATE_BUCKETS] * 3
-    assert all(0 <= b < F.COORDINATE_BUCKETS for b in dropoff[:2])
+    assert list(dropoff[2:]) == [buckets] * 3
+    assert all(0 <= b < buckets for b in dropoff[:2])
     pickup = _column(transformed, "pickup_latitude")
     assert list(pickup) == sorted(pickup), "buckets follow the coordinate order"
 
 
-def test_cell_crosses_latitude_and_longitude_buckets(transformed):
+def test_cell_crosses_latitude_and_longitude_buckets(transformed, buckets):
     lat = _column(transformed, "pickup_latitude")
     lon = _column(transformed, "pickup_longitude")
-    assert list(_column(transformed, "pickup_cell")) == list(lat * F.coordinate_buckets() + lon)
+    assert list(_column(transformed, "pickup_cell")) == list(lat * (buckets + 1) + lon)
 
 
-def test_vocabulary_ranks_frequent_terms_first_and_maps_missing(transformed):
+def test_vocabulary_ranks_frequent_terms_first_and_maps_missing(transformed, taxi):
     payment = _column(transformed, "payment_type")
     assert list(payment) == [1, 1, 0, 0, 0]  # Cash (3 rows) before Credit Card (2)
     company = _column(transformed, "company")
     assert company[0] == company[1] == company[3] == 0  # Flash Cab, the most frequent
     assert len({company[2], company[4]}) == 2  # missing and Blue Ribbon: distinct terms
-    assert company.max() < F.vocab_buckets()
+    vocabulary = taxi.spec.features["company"]
+    assert company.max() < vocabulary.top_k + vocabulary.oov_buckets

@@ -8,8 +8,9 @@ import keras_tuner as kt
 import pytest
 
 from models import tuning
+from models.dataset import DatasetSpec
 from models.hparams import HParams
-from models.model import build_model
+from models.model import Inputs, build_model
 
 
 def test_every_trial_value_maps_onto_hparams():
@@ -42,7 +43,9 @@ def test_the_best_hyperparameters_config_round_trips_into_the_network_it_describ
     config = kt.HyperParameters.from_config(hp.get_config()).get_config()
     hparams = tuning.hparams_from_tuner(config, HParams())
     assert hparams.hidden_units == (64, 32)
-    model = build_model(hparams)
+    spec = DatasetSpec(name="toy", task="binary", label={"column": "y", "classes": ("n", "y")})
+    inputs = Inputs(dense=("fare_xf",), categorical={"company_xf": 1010, "hour_xf": 24})
+    model = build_model(inputs, spec, hparams)
     dense = [layer.units for layer in model.layers if layer.name.startswith("dense_")]
     assert dense == [64, 32]
     embeddings = [layer.output_dim for layer in model.layers if layer.name.endswith("_embedding")]

@@ -11,8 +11,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import taxi_facts
 
-from pipeline.runners.kubeflow_v2 import IMAGE_PROJECT_DIR, IMAGE_SCHEMA
+from pipeline.runners.kubeflow_v2 import IMAGE_PROJECT_DIR, image_schema
 
 PROJECT = Path(__file__).resolve().parents[2]
 DOCKERFILE = PROJECT / "pipeline" / "container" / "Dockerfile"
@@ -46,7 +47,7 @@ def test_images_match_the_pinned_tfx_and_beam():
 def test_the_project_lands_where_the_compiled_spec_looks():
     text = DOCKERFILE.read_text()
     assert f"WORKDIR {IMAGE_PROJECT_DIR}\n" in text
-    assert f"{IMAGE_PROJECT_DIR}/schemas/schema.pbtxt" == IMAGE_SCHEMA
+    assert f"{IMAGE_PROJECT_DIR}/schemas/taxi/schema.pbtxt" == image_schema(taxi_facts.dataset())
     assert "COPY schemas/ schemas/" in text
     # Every package the pipeline imports by name on a worker is copied in.
     for package in ("models", "pipeline"):

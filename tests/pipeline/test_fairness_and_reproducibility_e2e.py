@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+import taxi_facts
 from rich.console import Console
 
-from models import features as F
 from pipeline import steps as P
 from pipeline.components.fairness_check import metrics as fairness
 from pipeline.config import EvalThresholds, FairnessConfig
@@ -84,7 +84,7 @@ def test_fairness_rates_are_measured_per_slice_and_threshold(runs):
     run = open_run(runs.first.pipeline_root)
     outcome = load_result(run.output(P.FAIRNESS_CHECK, "result"))
     config = runs.first.fairness
-    for feature in F.FAIRNESS_SLICE_FEATURES:
+    for feature in taxi_facts.fairness_features():
         values = {r.value for r in outcome.rates if r.feature == feature}
         assert len(values) >= 2, feature
         for rate in fairness.RATES:

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import taxi_facts
 
 from models import layout
 from pipeline import PipelineConfig
@@ -113,7 +114,7 @@ def stage(tmp_path_factory, pipeline_run, server_pool, schema) -> Stage:
         root=home / "pipeline",
         serving=home / "serving",
         server_url=server.rest_url,
-        instances=to_instances(rows[:16], schema),
+        instances=to_instances(rows[:16], taxi_facts.inputs()),
     )
     _write_outcomes()
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import ml_metadata as mlmd
 import pytest
+import taxi_facts
 from tfx import v1 as tfx
 from tfx.utils import path_utils
 
 from models import attributions
-from models import features as F
 from models.hparams import read_hparams
 from models.model import HParams
 from models.tuning import hparams_from_tuner
@@ -41,10 +41,10 @@ TRIALS = 2
 
 
 def _decided_by_the_day(row: dict[str, str]) -> dict[str, str]:
-    fare = float(row[F.FARE_KEY] or 0)
+    fare = float(row["fare"] or 0)
     # Half the fare plus a cent: above 20% even for a zero fare.
     tips = fare * 0.5 + 0.01 if row[DECISIVE] in BIG_TIP_DAYS else 0.0
-    return {**row, F.TIPS_KEY: f"{tips:.2f}"}
+    return {**row, "tips": f"{tips:.2f}"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +143,7 @@ def test_attributions_rank_the_deciding_feature_first(tuned_run):
     result = load_result(run.output(P.ATTRIBUTIONS, "attributions"))
     ranking = result.ranking()
     assert ranking[0] == DECISIVE, ranking
-    assert set(ranking) == set(F.raw_model_features())
+    assert set(ranking) == set(taxi_facts.model_features())
     top, second = result.features[0], result.features[1]
     assert top.importance > 0.2 and top.importance > 5 * max(second.importance, 0.01)
     # The pushed version carries them, and its card lists the decisive feature first.
@@ -160,8 +160,9 @@ def test_one_prediction_is_explained_by_the_deciding_feature(tuned_run, sample_r
     model = attributions.load_model(str(version))
     background = background_of(str(version))
     row = next(r for r in sample_rows[ROWS:] if r[DECISIVE] == "2")
-    instance = {name: row[name] for name in F.raw_model_features() if row[name] != ""}
-    probability, contributions = attributions.explain(model, instance, background)
+    instance = {name: row[name] for name in taxi_facts.model_features() if row[name] != ""}
+    found = attributions.explain(model, instance, background)
+    probability, contributions = found.prediction, found.attributions
     assert probability > 0.5, "a day-2 trip is a big tipper in this data"
     ranked = sorted(contributions, key=lambda name: -abs(contributions[name]))
     assert ranked[0] == DECISIVE, contributions

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import ml_metadata as mlmd
 import pytest
+import taxi_facts
 from tfx import v1 as tfx
 
-from models import features as F
 from pipeline import steps as P
-from pipeline.components.data_gate.comparisons import compared_features
 from pipeline.config import DriftThresholds
 from pipeline.metadata.run import open_run
 from pipeline.metadata.store import latest_run as latest_run_context
@@ -52,17 +51,19 @@ def test_statistics_count_the_rows_of_each_split(report_run, summary):
     for split, count in summary.split_rows.items():
         table = section.tables[split].set_index("feature")
         # `fare` is required: every row has exactly one value.
-        assert table.loc[F.FARE_KEY, "count"] == count
-        assert table.loc[F.FARE_KEY, "missing %"] == 0
+        assert table.loc["fare", "count"] == count
+        assert table.loc["fare", "missing %"] == 0
         assert table.loc["payment_type", "unique"] >= 1
-    assert section._repr_html_().count("data:image/svg+xml;base64,") >= len(F.raw_model_features())
+    assert section._repr_html_().count("data:image/svg+xml;base64,") >= len(
+        taxi_facts.model_features()
+    )
 
 
 def test_schema_table_lists_every_feature_of_the_curated_schema(report_run, schema):
     schema_table = schema_report.report(report_run).tables["features"]
     assert set(schema_table["Feature name"]) == {f.name for f in schema.feature}
     types = dict(zip(schema_table["Feature name"], schema_table["Type"], strict=True))
-    assert types[F.FARE_KEY] == "FLOAT"
+    assert types["fare"] == "FLOAT"
 
 
 def test_anomalies_match_the_run_summary(report_run, summary):
@@ -77,7 +78,8 @@ def test_anomalies_match_the_run_summary(report_run, summary):
 def test_skew_is_measured_for_every_compared_feature_with_the_thresholds(report_run):
     section = drift.report(report_run)
     table = section.tables["skew"]
-    assert set(table["feature"]) == set(compared_features())
+    spec = taxi_facts.spec()
+    assert set(table["feature"]) == {*spec.model_features(), *spec.label_inputs()}
     thresholds = DriftThresholds()
     assert set(table["threshold"]) == {
         thresholds.numeric_jensen_shannon,
@@ -109,7 +111,7 @@ def test_evaluation_shows_the_metrics_blessing_and_thresholds_of_the_run(report_
 
 def test_each_slice_feature_covers_the_whole_eval_split(report_run, summary):
     section = evaluation.report(report_run)
-    for feature in F.SLICE_FEATURES:
+    for feature in taxi_facts.spec().slices:
         table = section.tables[f"by {feature}"]
         assert len(table) > 1, feature
     # Every eval example has exactly one payment type.
@@ -140,7 +142,7 @@ def test_fairness_shows_the_gaps_and_the_rates_per_slice_the_check_recorded(repo
     for row in gaps.itertuples():
         expected = measured[(row.feature, row.rate, row.threshold)]
         assert (expected is None and row.gap != row.gap) or row.gap == pytest.approx(expected)
-    for feature in F.FAIRNESS_SLICE_FEATURES:
+    for feature in taxi_facts.fairness_features():
         table = section.tables[f"by {feature}"]
         # A trip without a company is in no company slice; payment_type is required.
         assert 0 < table["examples"].sum() <= summary.split_rows["eval"]
@@ -170,6 +172,6 @@ def test_attributions_rank_every_raw_feature_with_a_chart(report_run, summary):
     section = attributions.report(report_run)
     table = section.tables["attributions"]
     assert list(table["feature"]) == summary.top_features
-    assert set(table["feature"]) == set(F.raw_model_features())
+    assert set(table["feature"]) == set(taxi_facts.model_features())
     assert table["AUC drop"].is_monotonic_decreasing
     assert section._repr_html_().count("data:image/svg+xml;base64,") == 1

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import taxi_facts
 import tensorflow as tf
 
-from models.model import OUTPUT_NAME
 from pipeline.defaults import sample_data_root
 from serving.client import GrpcClient, RestClient
 from serving.rows import to_columns, to_instances
@@ -49,9 +49,9 @@ def served_version(pipeline_run) -> Path:
 @pytest.fixture(scope="module")
 def in_process(served_version, rows, schema) -> np.ndarray:
     signature = tf.saved_model.load(str(served_version)).signatures["serving_default"]
-    columns = to_columns(to_instances(rows, schema), schema)
+    columns = to_columns(to_instances(rows, taxi_facts.inputs()), taxi_facts.inputs())
     tensors = {name: tf.constant(values) for name, values in columns.items()}
-    return signature(**tensors)[OUTPUT_NAME].numpy()
+    return signature(**tensors)[taxi_facts.output()].numpy()
 
 
 def test_status_shows_the_pushed_version_available(taxi_server, pipeline_run, served_version):
@@ -64,7 +64,7 @@ def test_rest_predictions_equal_the_in_process_call(
     taxi_server, pipeline_run, rows, schema, in_process
 ):
     with RestClient(taxi_server.rest_url, pipeline_run.model_name) as client:
-        probabilities = client.predict(to_instances(rows, schema)).only()
+        probabilities = client.predict(to_instances(rows, taxi_facts.inputs())).only()
     assert probabilities.shape == (ROWS,)
     np.testing.assert_allclose(probabilities, in_process, atol=1e-5)
 
@@ -73,10 +73,12 @@ def test_grpc_predictions_equal_the_in_process_call(
     taxi_server, pipeline_run, rows, schema, in_process, served_version
 ):
     with GrpcClient(taxi_server.grpc_target, pipeline_run.model_name) as client:
-        prediction = client.predict(to_columns(to_instances(rows, schema), schema))
+        prediction = client.predict(
+            to_columns(to_instances(rows, taxi_facts.inputs()), taxi_facts.inputs())
+        )
     assert prediction.model_version == served_version.name
     assert prediction.signature_name == "serving_default"
-    np.testing.assert_allclose(prediction.outputs[OUTPUT_NAME], in_process, atol=1e-5)
+    np.testing.assert_allclose(prediction.outputs[taxi_facts.output()], in_process, atol=1e-5)
 
 
 @pytest.mark.parametrize("protocol", ["rest", "grpc"])

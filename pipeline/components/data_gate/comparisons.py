@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2, statistics_pb2
 
-from models import features as F
 from pipeline.config import DriftThresholds
 
 # The anomaly types the comparators raise (the rest are schema anomalies).
@@ -20,17 +19,7 @@ COMPARATOR_ANOMALY_TYPES = frozenset(
 )
 
 
-def compared_features() -> tuple[str, ...]:
-    """Raw columns checked for skew and drift: the model's inputs and the label's source."""
-    return (*F.raw_model_features(), F.TIPS_KEY)
-
-
-def _heavy_tailed() -> frozenset[str]:
-    """Numeric columns with a long right tail: amounts, durations, the tip."""
-    return frozenset({*F.LOG_NUMERIC_FEATURES, F.TIPS_KEY})
-
-
-def _comparator(feature: schema_pb2.Feature, thresholds: DriftThresholds):
+def _comparator(feature: schema_pb2.Feature, thresholds: DriftThresholds, long_tailed: bool):
     comparator = schema_pb2.FeatureComparator()
     if feature.type == schema_pb2.BYTES:
         # TFDV keeps value counts for strings: compare each value's share.
@@ -38,7 +27,7 @@ def _comparator(feature: schema_pb2.Feature, thresholds: DriftThresholds):
         return comparator
     jsd = comparator.jensen_shannon_divergence
     jsd.threshold = thresholds.numeric_jensen_shannon
-    if feature.name in _heavy_tailed():
+    if long_tailed:
         # Equal-width buckets span each dataset's own min..max, so one long
         # trip reshapes every bucket; quantile buckets follow the bulk.
         jsd.source.type = schema_pb2.HistogramSelection.QUANTILES
@@ -58,10 +47,12 @@ def compare_statistics(
     previous: statistics_pb2.DatasetFeatureStatisticsList | None = None,
     serving: statistics_pb2.DatasetFeatureStatisticsList | None = None,
     thresholds: DriftThresholds = DriftThresholds(),
+    compared: tuple[str, ...] = (),
+    long_tailed: tuple[str, ...] = (),
 ) -> anomalies_pb2.Anomalies:
     """Validate `statistics` against `schema`, plus drift from `previous` and skew from `serving`.
 
-    Every feature of `compared_features()` gets a drift comparator (when
+    Every `compared` column gets a drift comparator (when
     `previous` is given) and a skew comparator (when `serving` is given) on a
     copy of `schema`. The result holds the schema anomalies, comparator
     anomalies (types in `COMPARATOR_ANOMALY_TYPES`) and, in
@@ -72,14 +63,15 @@ def compare_statistics(
 
     checked = schema_pb2.Schema()
     checked.CopyFrom(schema)
-    wanted = set(compared_features())
+    wanted, tails = set(compared), set(long_tailed)
     for feature in checked.feature:
         if feature.name not in wanted:
             continue
+        comparator = _comparator(feature, thresholds, feature.name in tails)
         if previous is not None:
-            feature.drift_comparator.CopyFrom(_comparator(feature, thresholds))
+            feature.drift_comparator.CopyFrom(comparator)
         if serving is not None:
-            feature.skew_comparator.CopyFrom(_comparator(feature, thresholds))
+            feature.skew_comparator.CopyFrom(comparator)
     return tfdv.validate_statistics(
         statistics, checked, previous_statistics=previous, serving_statistics=serving
     )

@@ -120,6 +120,7 @@ def evaluate(
     train = statistics.get(TRAIN_SPLIT)
     if train is None or findings_block_splits(findings):
         return decision.decide(findings, previous_statistics_uri, measurements)
+    columns = {"compared": config.compared, "long_tailed": config.long_tailed}
     for split, stats in sorted(statistics.items()):
         if split == TRAIN_SPLIT:
             continue
@@ -127,7 +128,9 @@ def evaluate(
         if too_few:
             findings += too_few
             continue
-        skew = comparisons.compare_statistics(train, schema, serving=stats, thresholds=config.skew)
+        skew = comparisons.compare_statistics(
+            train, schema, serving=stats, thresholds=config.skew, **columns
+        )
         findings += _change_findings("skew", split, skew, config)
         measurements += _measurements("skew", split, skew)
     if previous_statistics_uri:
@@ -137,7 +140,7 @@ def evaluate(
             findings += too_few
         else:
             drift = comparisons.compare_statistics(
-                train, schema, previous=previous, thresholds=config.drift
+                train, schema, previous=previous, thresholds=config.drift, **columns
             )
             findings += _change_findings("drift", TRAIN_SPLIT, drift, config)
             measurements += _measurements("drift", TRAIN_SPLIT, drift)

@@ -32,6 +32,8 @@ def config_from_json(text: str) -> GateConfig:
         drift=DriftThresholds(**data["drift"]),
         skew=DriftThresholds(**data["skew"]),
         min_rows_to_compare=data["min_rows_to_compare"],
+        compared=tuple(data.get("compared", ())),
+        long_tailed=tuple(data.get("long_tailed", ())),
     )
 
 

@@ -8,6 +8,8 @@ import tensorflow_model_analysis as tfma
 
 from models import features as F
 from models import layout
+from models.dataset import DatasetSpec
+from models.scoring import ACCURACY, AUC, LOG_LOSS, MAE, RMSE
 from pipeline.config import EvalThresholds
 
 # Evaluator feeds serialized examples to this signature and gets the label
@@ -20,12 +22,17 @@ PREPROCESSING_SIGNATURE = layout.TRANSFORM_SIGNATURE
 # (docs/benchmarks.md).
 AUC_THRESHOLDS = 1000
 
-# The overall metrics a person reads first (run summary, report), in this order.
+# The overall metrics a person reads first (run summary, report), in this order;
+# each run has those of its task.
 SUMMARY_METRICS = (
     "example_count",
-    "auc",
+    AUC,
     "auc_precision_recall",
-    "binary_accuracy",
+    ACCURACY["binary"],
+    ACCURACY["multiclass"],
+    LOG_LOSS,
+    RMSE,
+    MAE,
     "precision",
     "recall",
     "calibration",
@@ -43,28 +50,54 @@ def _metric(class_name: str, threshold: tfma.MetricThreshold | None = None, **kw
     return config
 
 
-def eval_config(thresholds: EvalThresholds) -> tfma.EvalConfig:
-    """Metrics overall and per slice, with the bars a model must clear."""
-    auc_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": thresholds.min_auc}),
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-            absolute={"value": -thresholds.max_auc_regression},
-        ),
+def _bar(lower: float | None = None, upper: float | None = None):
+    if lower is None and upper is None:
+        return None
+    bounds = {}
+    if lower is not None:
+        bounds["lower_bound"] = {"value": lower}
+    if upper is not None:
+        bounds["upper_bound"] = {"value": upper}
+    return tfma.GenericValueThreshold(**bounds)
+
+
+def _threshold(value=None, change=None) -> tfma.MetricThreshold | None:
+    if value is None and change is None:
+        return None
+    threshold = tfma.MetricThreshold()
+    if value is not None:
+        threshold.value_threshold.CopyFrom(value)
+    if change is not None:
+        threshold.change_threshold.CopyFrom(change)
+    return threshold
+
+
+def _no_worse_than_baseline(task: str, thresholds: EvalThresholds):
+    """The main metric may fall short of the last blessed model's by at most max_regression
+    (regression: relative to it, as RMSE has the label's units)."""
+    if task == "regression":
+        return tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.LOWER_IS_BETTER,
+            relative={"value": thresholds.max_regression},
+        )
+    return tfma.GenericChangeThreshold(
+        direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+        absolute={"value": -thresholds.max_regression},
     )
-    accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": thresholds.min_accuracy})
-    )
-    metrics = [
-        _metric("ExampleCount"),
-        _metric("AUC", auc_threshold, config=json.dumps({"num_thresholds": AUC_THRESHOLDS})),
+
+
+def _binary_metrics(thresholds: EvalThresholds) -> list:
+    auc = _threshold(_bar(lower=thresholds.min_auc), _no_worse_than_baseline("binary", thresholds))
+    accuracy = _threshold(_bar(lower=thresholds.min_accuracy))
+    return [
+        _metric("AUC", auc, config=json.dumps({"num_thresholds": AUC_THRESHOLDS})),
         _metric(
             "AUC",
             config=json.dumps(
                 {"curve": "PR", "name": "auc_precision_recall", "num_thresholds": AUC_THRESHOLDS}
             ),
         ),
-        _metric("BinaryAccuracy", accuracy_threshold),
+        _metric("BinaryAccuracy", accuracy),
         _metric("Precision"),
         _metric("Recall"),
         _metric("Calibration"),
@@ -73,7 +106,53 @@ def eval_config(thresholds: EvalThresholds) -> tfma.EvalConfig:
         # No CalibrationPlot or ConfusionMatrixPlot: TFMA computes them for
         # every slice (a few seconds of the Evaluator) and no report reads them.
     ]
-    slices = [tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[k]) for k in F.SLICE_FEATURES]
+
+
+def _multiclass_metrics(thresholds: EvalThresholds) -> list:
+    accuracy = _threshold(
+        _bar(lower=thresholds.min_accuracy), _no_worse_than_baseline("multiclass", thresholds)
+    )
+    return [
+        _metric("SparseCategoricalAccuracy", accuracy),
+        _metric("SparseCategoricalCrossentropy"),
+    ]
+
+
+def _regression_metrics(thresholds: EvalThresholds) -> list:
+    rmse = _threshold(
+        _bar(upper=thresholds.max_rmse), _no_worse_than_baseline("regression", thresholds)
+    )
+    return [
+        _metric("RootMeanSquaredError", rmse),
+        _metric("MeanAbsoluteError", _threshold(_bar(upper=thresholds.max_mae))),
+        _metric("MeanLabel"),
+        _metric("MeanPrediction"),
+    ]
+
+
+def _per_class(spec: DatasetSpec) -> tfma.MetricsSpec:
+    """Precision and recall of each class against the rest."""
+    return tfma.MetricsSpec(
+        metrics=[_metric("Precision"), _metric("Recall")],
+        binarize=tfma.BinarizationOptions(class_ids={"values": list(range(spec.num_classes))}),
+    )
+
+
+def eval_config(spec: DatasetSpec, thresholds: EvalThresholds) -> tfma.EvalConfig:
+    """Metrics of the dataset's task overall and per slice, with the bars a model must clear."""
+    task_metrics = {
+        "binary": _binary_metrics,
+        "multiclass": _multiclass_metrics,
+        "regression": _regression_metrics,
+    }[spec.task](thresholds)
+    # An eval split with examples: a bar every model clears, so TFMA always validates
+    # and the Evaluator always writes its blessing (with no bar at all it writes
+    # none, and a first model without absolute bars could never be blessed).
+    example_count = _metric("ExampleCount", _threshold(_bar(lower=1)))
+    metrics_specs = [tfma.MetricsSpec(metrics=[example_count, *task_metrics])]
+    if spec.task == "multiclass":
+        metrics_specs.append(_per_class(spec))
+    slices = [tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[k]) for k in spec.slices]
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -84,10 +163,11 @@ def eval_config(thresholds: EvalThresholds) -> tfma.EvalConfig:
                 # all TFMA's own.
                 model_type=tfma.TF_GENERIC,
                 signature_name=EVAL_SIGNATURE,
-                label_key=F.transformed_label(),
+                label_key=F.transformed_label(spec),
+                prediction_key=F.prediction_key(spec),
                 preprocessing_function_names=[PREPROCESSING_SIGNATURE],
             )
         ],
-        metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
+        metrics_specs=metrics_specs,
         slicing_specs=slices,
     )

@@ -28,6 +28,16 @@ def metric_number(value) -> float | None:
     return None
 
 
+def with_class(name: str, class_id: int | None) -> str:
+    """A metric's key among one slice's metrics: its name, and the class it is of (binarized)."""
+    return name if class_id is None else f"{name}[class {class_id}]"
+
+
+def _key_name(key) -> str:
+    class_id = key.sub_key.class_id.value if key.sub_key.HasField("class_id") else None
+    return with_class(key.name, class_id)
+
+
 def _decoded(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -53,7 +63,10 @@ def overall_metrics(evaluation_uri: str) -> tuple[dict[str, float], dict[str, fl
 
 
 def single_feature_slice_metrics(evaluation_uri: str, features: tuple[str, ...]) -> dict:
-    """(feature, slice value) -> {metric name: value} of the candidate, for one-feature slices."""
+    """(feature, slice value) -> {metric key: value} of the candidate, for one-feature slices.
+
+    A metric of one class against the rest is keyed `with_class(name, class id)`.
+    """
     import tensorflow_model_analysis as tfma
 
     found: dict[tuple[str, str], dict[str, float]] = {}
@@ -67,7 +80,7 @@ def single_feature_slice_metrics(evaluation_uri: str, features: tuple[str, ...])
                 continue
             number = metric_number(entry.value)
             if number is not None:
-                values[entry.key.name] = number
+                values[_key_name(entry.key)] = number
     return found
 
 
@@ -119,6 +132,7 @@ def _model(key) -> str:
 def load_metrics(evaluation_uri: str) -> pd.DataFrame:
     """Every scalar TFMA metric of the evaluation, one row per slice/model/metric.
 
+    A metric of one class against the rest is named `with_class(name, class id)`.
     The model's own compiled Keras metrics are left out: TFMA reports them
     without `example_weighted`, and the thresholds apply to TFMA's metrics.
     """
@@ -130,14 +144,16 @@ def load_metrics(evaluation_uri: str) -> pd.DataFrame:
         for entry in per_slice.metric_keys_and_values:
             key = entry.key
             number = metric_number(entry.value)
-            if number is None or key.sub_key.ByteSize() or not key.HasField("example_weighted"):
+            if number is None or not key.HasField("example_weighted"):
+                continue
+            if key.sub_key.ByteSize() and not key.sub_key.HasField("class_id"):
                 continue
             rows.append(
                 {
                     "slice": feature,
                     "value of slice": value,
                     "model": _model(key),
-                    "metric": key.name,
+                    "metric": _key_name(key),
                     "value": number,
                 }
             )

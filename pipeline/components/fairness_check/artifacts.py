@@ -11,8 +11,7 @@ from pipeline.components.fairness_check.decision import FairnessOutcome
 
 RESULT_FILE = "fairness.json"
 
-# Custom properties of the output blessing besides the Evaluator's own.
-EVALUATOR_BLESSED_PROPERTY = "evaluator_blessed"
+# Custom properties the check adds to the blessing it passes on.
 FAIRNESS_BLOCKED_PROPERTY = "fairness_blocked"
 BREACHES_PROPERTY = "fairness_breaches"
 

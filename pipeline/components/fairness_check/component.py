@@ -1,10 +1,11 @@
 """FairnessCheck: the TFX component between the Evaluator and the Pusher.
 
-It reads the Evaluator's evaluation (fairness rates per slice, added by
-`metrics.with_fairness`) and blessing, measures the gaps, writes them as a
-`FairnessResult` artifact (`fairness.json`), and publishes the blessing the
-Pusher and the baseline resolver read: the Evaluator's, unless a gap breaches
-its limit and the check is configured as blocking. A blocked model is
+It reads the evaluation (fairness rates per slice, added by
+`metrics.with_fairness`) and the blessing so far (the skill check's),
+measures the gaps, writes them as a `FairnessResult` artifact
+(`fairness.json`), and publishes the blessing the Pusher and the baseline
+resolver read: the one it was given, unless a gap breaches its limit and the
+check is configured as blocking. A blocked model is
 therefore neither pushed nor ever used as a baseline.
 """
 
@@ -28,11 +29,13 @@ class FairnessCheck(base_component.BaseComponent):
 
     def __init__(
         self,
+        model: types.BaseChannel,
         evaluation: types.BaseChannel,
         model_blessing: types.BaseChannel,
         config: FairnessConfig,
     ) -> None:
         spec = FairnessCheckSpec(
+            model=model,
             evaluation=evaluation,
             model_blessing=model_blessing,
             fairness_config=config_to_json(config),

@@ -14,14 +14,16 @@ import dataclasses
 import json
 import math
 
-from pipeline.components.fairness_check.metrics import EXAMPLE_COUNT, RATES, metric_name
+from pipeline.components.fairness_check.metrics import ERROR, EXAMPLE_COUNT, Measure
 from pipeline.config import FairnessConfig
 
 
-def limit(config: FairnessConfig, rate: str) -> float:
+def limit(config: FairnessConfig, rate: str) -> float | None:
+    """The largest allowed gap of `rate`; None: reported, never over a limit."""
     return {
         "false_positive_rate": config.max_false_positive_rate_gap,
         "false_negative_rate": config.max_false_negative_rate_gap,
+        ERROR: config.max_error_gap,
     }[rate]
 
 
@@ -32,10 +34,11 @@ class SliceRate:
     feature: str
     value: str
     rate: str
-    threshold: float
+    threshold: float | None  # None: a rate without threshold (regression's error)
     measured: float | None  # None: the slice has no example of the denominator class
     examples: int
     counted: bool
+    class_name: str = ""  # multi-class: the class the rate is of, against the rest
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,16 +47,17 @@ class Gap:
 
     feature: str
     rate: str
-    threshold: float
+    threshold: float | None
     gap: float | None  # None: fewer than two slices counted
-    limit: float
+    limit: float | None  # None: no limit, the gap is reported only
     highest: str  # slice value with the largest rate
     lowest: str
     slices: int  # slices counted
+    class_name: str = ""
 
     @property
     def breached(self) -> bool:
-        return self.gap is not None and self.gap > self.limit
+        return self.gap is not None and self.limit is not None and self.gap > self.limit
 
     def as_dict(self) -> dict:
         """The fields and `breached`, for JSON and tables."""
@@ -91,69 +95,73 @@ class FairnessOutcome:
         )
 
 
-def slice_rates(metrics: dict, config: FairnessConfig) -> list[SliceRate]:
-    """Every fairness rate of every slice, marked counted or not."""
+def slice_rates(metrics: dict, config: FairnessConfig, measures: list[Measure]) -> list[SliceRate]:
+    """Every measure of every slice, marked counted or not."""
     rates = []
     for (feature, value), values in sorted(metrics.items()):
         examples = int(values.get(EXAMPLE_COUNT, 0))
-        for rate in RATES:
-            for threshold in config.thresholds:
-                measured = values.get(metric_name(rate, threshold))
-                if measured is not None and math.isnan(measured):
-                    measured = None
-                rates.append(
-                    SliceRate(
-                        feature=feature,
-                        value=value,
-                        rate=rate,
-                        threshold=threshold,
-                        measured=measured,
-                        examples=examples,
-                        counted=measured is not None and examples >= config.min_slice_examples,
-                    )
+        for measure in measures:
+            measured = values.get(measure.key)
+            if measured is not None and math.isnan(measured):
+                measured = None
+            rates.append(
+                SliceRate(
+                    feature=feature,
+                    value=value,
+                    rate=measure.rate,
+                    threshold=measure.threshold,
+                    measured=measured,
+                    examples=examples,
+                    counted=measured is not None and examples >= config.min_slice_examples,
+                    class_name=measure.class_name,
                 )
+            )
     return rates
 
 
-def gaps(rates: list[SliceRate], config: FairnessConfig) -> list[Gap]:
-    """The gap of each rate, per fairness feature and threshold."""
+def gaps(rates: list[SliceRate], config: FairnessConfig, measures: list[Measure]) -> list[Gap]:
+    """The gap of each measure, per fairness feature."""
     found = []
     for feature in config.slice_features:
-        for rate in RATES:
-            for threshold in config.thresholds:
-                counted = [
-                    r
-                    for r in rates
-                    if r.counted and (r.feature, r.rate, r.threshold) == (feature, rate, threshold)
-                ]
-                compared = len(counted) >= 2
-                high = max(counted, key=lambda r: r.measured) if compared else None
-                low = min(counted, key=lambda r: r.measured) if compared else None
-                found.append(
-                    Gap(
-                        feature=feature,
-                        rate=rate,
-                        threshold=threshold,
-                        gap=high.measured - low.measured if compared else None,
-                        limit=limit(config, rate),
-                        highest=high.value if compared else "",
-                        lowest=low.value if compared else "",
-                        slices=len(counted),
-                    )
+        for measure in measures:
+            key = (feature, measure.rate, measure.threshold, measure.class_name)
+            counted = [
+                r
+                for r in rates
+                if r.counted and (r.feature, r.rate, r.threshold, r.class_name) == key
+            ]
+            compared = len(counted) >= 2
+            high = max(counted, key=lambda r: r.measured) if compared else None
+            low = min(counted, key=lambda r: r.measured) if compared else None
+            found.append(
+                Gap(
+                    feature=feature,
+                    rate=measure.rate,
+                    threshold=measure.threshold,
+                    gap=high.measured - low.measured if compared else None,
+                    limit=limit(config, measure.rate),
+                    highest=high.value if compared else "",
+                    lowest=low.value if compared else "",
+                    slices=len(counted),
+                    class_name=measure.class_name,
                 )
+            )
     return found
 
 
 def describe(gap: Gap) -> str:
     """One line a person reads: which rate, how far apart, between which slices."""
     words = gap.rate.replace("_", " ")
+    if gap.class_name:
+        words += f" of class {gap.class_name!r}"
+    at = f" at {gap.threshold:g}" if gap.threshold is not None else ""
     if gap.gap is None:
-        return (
-            f"{gap.feature}: {words} at {gap.threshold:g} not compared "
-            f"({gap.slices} slice(s) large enough)"
-        )
-    verdict = "above" if gap.breached else "within"
+        return f"{gap.feature}: {words}{at} not compared ({gap.slices} slice(s) large enough)"
+    if gap.limit is None:
+        verdict = "reported (no limit set)"
+    else:
+        verdict = f"{'above' if gap.breached else 'within'} the limit {gap.limit:g}"
     return (
-        f"{gap.feature}: {words} gap at {gap.threshold:g} is {gap.gap:.3f} "
-        f"({gap.highest!r} highest, {gap.lowest!r} lowest), {verdict} the limit {gap.limit:g}"
+        f"{gap.feature}: {words} gap{at} is {gap.gap:.3f} "
+        f"({gap.highest!r} highest, {gap.lowest!r} lowest), {verdict}"
     )

@@ -1,5 +1,5 @@
 """The FairnessCheck's executor: measures the gaps, writes `fairness.json`, and passes the
-Evaluator's blessing on or withholds it."""
+blessing it was given on or withholds it."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import os
 from typing import Any
 
 from tfx import types
-from tfx.components.evaluator import constants as evaluator_constants
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
-from tfx.utils import io_utils
+from tfx.utils import io_utils, path_utils
 
+from models.dataset import DatasetSpec
+from pipeline.components.blessing import pass_on
 from pipeline.components.evaluator.results import single_feature_slice_metrics
 from pipeline.components.fairness_check.artifacts import (
     BREACHES_PROPERTY,
-    EVALUATOR_BLESSED_PROPERTY,
     FAIRNESS_BLOCKED_PROPERTY,
     RESULT_FILE,
 )
@@ -24,26 +24,20 @@ from pipeline.components.fairness_check.decision import (
     gaps,
     slice_rates,
 )
+from pipeline.components.fairness_check.metrics import measures
 from pipeline.components.fairness_check.spec import (
     BLESSING_KEY,
     CONFIG_KEY,
     EVALUATION_KEY,
     MODEL_BLESSING_KEY,
+    MODEL_KEY,
     RESULT_KEY,
     config_from_json,
 )
 from pipeline.config import FairnessConfig
 
-# The Evaluator's blessing properties the resolver and Pusher rely on.
-_COPIED_PROPERTIES = (
-    evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY,
-    evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
-    evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY,
-    evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY,
-)
 
-
-def evaluate(evaluation_uri: str, config: FairnessConfig) -> FairnessOutcome:
+def evaluate(evaluation_uri: str, config: FairnessConfig, spec: DatasetSpec) -> FairnessOutcome:
     """The fairness outcome of the evaluation at `evaluation_uri`."""
     metrics = single_feature_slice_metrics(evaluation_uri, config.slice_features)
     missing = [f for f in config.slice_features if not any(k[0] == f for k in metrics)]
@@ -52,51 +46,27 @@ def evaluate(evaluation_uri: str, config: FairnessConfig) -> FairnessOutcome:
             f"the evaluation at {evaluation_uri} has no slices of {missing}: was it computed "
             "with fairness_check.metrics.with_fairness?"
         )
-    rates = slice_rates(metrics, config)
+    compared = measures(spec, config)
+    rates = slice_rates(metrics, config, compared)
     return FairnessOutcome(
         rates=tuple(rates),
-        gaps=tuple(gaps(rates, config)),
+        gaps=tuple(gaps(rates, config, compared)),
         blocking=config.blocking,
         min_slice_examples=config.min_slice_examples,
     )
 
 
-def _copy_property(source: types.Artifact, target: types.Artifact, name: str) -> None:
-    if not source.has_custom_property(name):
-        return
-    value = source.get_custom_property(name)
-    if isinstance(value, int):
-        target.set_int_custom_property(name, value)
-    else:
-        target.set_string_custom_property(name, str(value))
-
-
-def write_blessing(blessing: types.Artifact, evaluator_blessing: types.Artifact, outcome) -> bool:
-    """Fill `blessing` from the Evaluator's and the outcome; returns whether it is blessed."""
-    evaluator_blessed = (
-        evaluator_blessing.get_int_custom_property(
-            evaluator_constants.ARTIFACT_PROPERTY_BLESSED_KEY
-        )
-        == 1
+def write_blessing(blessing: types.Artifact, given: types.Artifact, outcome) -> bool:
+    """Fill `blessing` from the one given and the outcome; returns whether it is blessed."""
+    return pass_on(
+        blessing,
+        given,
+        passed=not outcome.blocked,
+        verdict={
+            FAIRNESS_BLOCKED_PROPERTY: outcome.blocked,
+            BREACHES_PROPERTY: len(outcome.breaches),
+        },
     )
-    blessed = evaluator_blessed and not outcome.blocked
-    for name in _COPIED_PROPERTIES:
-        _copy_property(evaluator_blessing, blessing, name)
-    blessing.set_int_custom_property(
-        evaluator_constants.ARTIFACT_PROPERTY_BLESSED_KEY,
-        evaluator_constants.BLESSED_VALUE if blessed else evaluator_constants.NOT_BLESSED_VALUE,
-    )
-    blessing.set_int_custom_property(EVALUATOR_BLESSED_PROPERTY, int(evaluator_blessed))
-    blessing.set_int_custom_property(FAIRNESS_BLOCKED_PROPERTY, int(outcome.blocked))
-    blessing.set_int_custom_property(BREACHES_PROPERTY, len(outcome.breaches))
-    # The marker file the stock Evaluator writes, for tools that look for it.
-    blessed_file, not_blessed_file = (
-        evaluator_constants.BLESSED_FILE_NAME,
-        evaluator_constants.NOT_BLESSED_FILE_NAME,
-    )
-    marker = blessed_file if blessed else not_blessed_file
-    io_utils.write_string_file(os.path.join(blessing.uri, marker), "")
-    return blessed
 
 
 class FairnessCheckExecutor(base_executor.BaseExecutor):
@@ -109,8 +79,10 @@ class FairnessCheckExecutor(base_executor.BaseExecutor):
         exec_properties: dict[str, Any],
     ) -> None:
         config = config_from_json(exec_properties[CONFIG_KEY])
+        model = artifact_utils.get_single_instance(input_dict[MODEL_KEY])
+        spec = DatasetSpec.read_from_model(path_utils.serving_model_path(model.uri))
         evaluation = artifact_utils.get_single_instance(input_dict[EVALUATION_KEY])
-        outcome = evaluate(evaluation.uri, config)
+        outcome = evaluate(evaluation.uri, config, spec)
         result = artifact_utils.get_single_instance(output_dict[RESULT_KEY])
         io_utils.write_string_file(os.path.join(result.uri, RESULT_FILE), outcome.to_json())
         result.set_int_custom_property(FAIRNESS_BLOCKED_PROPERTY, int(outcome.blocked))

@@ -11,6 +11,7 @@ from tfx.types import component_spec, standard_artifacts
 from pipeline.components.fairness_check.artifacts import FairnessResult
 from pipeline.config import FairnessConfig
 
+MODEL_KEY = "model"
 EVALUATION_KEY = "evaluation"
 MODEL_BLESSING_KEY = "model_blessing"
 BLESSING_KEY = "blessing"
@@ -24,8 +25,9 @@ def config_to_json(config: FairnessConfig) -> str:
 
 def config_from_json(text: str) -> FairnessConfig:
     data = json.loads(text)
-    data["extra_slice_features"] = tuple(data["extra_slice_features"])
-    data["thresholds"] = tuple(data["thresholds"])
+    for key in ("features", "extra_slice_features", "thresholds"):
+        if data.get(key) is not None:
+            data[key] = tuple(data[key])
     return FairnessConfig(**data)
 
 
@@ -34,6 +36,8 @@ class FairnessCheckSpec(types.ComponentSpec):
         CONFIG_KEY: component_spec.ExecutionParameter(type=str),
     }
     INPUTS = {  # noqa: RUF012
+        # The trained model records its dataset: the task and the classes.
+        MODEL_KEY: component_spec.ChannelParameter(type=standard_artifacts.Model),
         EVALUATION_KEY: component_spec.ChannelParameter(type=standard_artifacts.ModelEvaluation),
         MODEL_BLESSING_KEY: component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
     }

@@ -36,6 +36,7 @@ class Pusher(base_component.BaseComponent):
         base_directory: str,
         examples: types.BaseChannel | None = None,
         provenance: str = "",
+        dataset: str = "",
         **evidence: types.BaseChannel | None,
     ) -> None:
         """`evidence`: optional channels the model card is built from (`EVIDENCE_INPUTS`)."""
@@ -51,6 +52,7 @@ class Pusher(base_component.BaseComponent):
             examples=examples,
             push_destination=destination,
             provenance=provenance or None,
+            dataset=dataset or None,
             pushed_model=types.Channel(type=standard_artifacts.PushedModel),
             **evidence,
         )

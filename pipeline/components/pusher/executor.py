@@ -15,6 +15,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
 from models import layout
+from models.signatures import signature_inputs
 from pipeline.components import standard_outputs
 from pipeline.components.attributions.artifacts import load_result as load_attributions
 from pipeline.components.fairness_check.artifacts import load_result as load_fairness
@@ -22,10 +23,12 @@ from pipeline.components.pusher import model_card, warmup
 from pipeline.components.pusher.atomic import push_atomically
 from pipeline.components.pusher.spec import (
     ALREADY_PUSHED_PROPERTY,
+    DATASET_KEY,
     EVIDENCE_INPUTS,
     EXAMPLES_KEY,
     PROVENANCE_KEY,
 )
+from pipeline.components.skill_check.artifacts import load_result as load_skill
 
 
 def version_of_model(base_directory: str, model_uri: str) -> str | None:
@@ -46,6 +49,8 @@ def _loaded_evidence(input_dict: dict) -> dict:
     """The card's inputs, loaded: artifacts, or the results read from them."""
     evidence = {key: _single(input_dict, key) for key in EVIDENCE_INPUTS}
     evidence["examples"] = _single(input_dict, EXAMPLES_KEY)
+    if evidence["skill"] is not None:
+        evidence["skill"] = load_skill(evidence["skill"])
     if evidence["fairness"] is not None:
         evidence["fairness"] = load_fairness(evidence["fairness"])
     if evidence["attributions"] is not None:
@@ -94,7 +99,7 @@ class AtomicPusherExecutor(pusher_executor.Executor):
                     standard_outputs.serialized_examples(
                         uri, warmup.WARMUP_SPLIT, limit=warmup.MAX_WARMUP_EXAMPLES
                     ),
-                    warmup.signature_inputs(staging),
+                    signature_inputs(staging),
                     model_name=model_name,
                 )
                 warmup.write_warmup(staging, logs)
@@ -102,6 +107,7 @@ class AtomicPusherExecutor(pusher_executor.Executor):
         version = layout.next_version(base_directory, time.time())
 
         def add_card(staging: str) -> None:
+            from models.dataset import DatasetSpec
             from models.hparams import read_hparams
 
             evidence = _loaded_evidence(input_dict)
@@ -115,6 +121,11 @@ class AtomicPusherExecutor(pusher_executor.Executor):
                 hparams=read_hparams(staging),
                 artifacts=evidence,
                 provenance=json_loads(exec_properties.get(PROVENANCE_KEY)),
+                spec=(
+                    DatasetSpec.from_json(exec_properties[DATASET_KEY])
+                    if exec_properties.get(DATASET_KEY)
+                    else DatasetSpec.read_from_model(staging)
+                ),
             )
             model_card.write_card(staging, card)
             if evidence["attributions"] is not None:

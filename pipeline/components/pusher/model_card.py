@@ -10,43 +10,71 @@ no network (the HTML has inline CSS, no script).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import html
 import json
 import os
 from typing import Any
 
-from models import features as F
-from models import layout
+from models import layout, scoring
+from pipeline.components.blessing import EVALUATOR_BLESSED_PROPERTY
 from pipeline.components.evaluator import results
-from pipeline.components.fairness_check.artifacts import (
-    EVALUATOR_BLESSED_PROPERTY,
-    FAIRNESS_BLOCKED_PROPERTY,
-)
+from pipeline.components.fairness_check.artifacts import FAIRNESS_BLOCKED_PROPERTY
 from pipeline.components.fairness_check.decision import describe
+from pipeline.components.skill_check.artifacts import SKILL_PASSED_PROPERTY
 from pipeline.components.standard_outputs import read_schema, statistics_by_split
 
-# Metrics of each slice table, and how many slices (most examples first).
-SLICE_METRICS = ("example_count", "auc", "binary_accuracy")
+# How many slices (most examples first) and attributions the card shows.
 SLICES_SHOWN = 10
 TOP_ATTRIBUTIONS = 10
 
-INTENDED_USE = (
-    "Predicts the probability that a Chicago taxi trip ends with a tip above "
-    f"{F.BIG_TIP_FRACTION:.0%} of the fare, from what is known when the trip ends "
-    "(fare, distance, duration, time, pickup and dropoff area, payment type, company).",
-    "Meant for aggregate analysis and for ranking trips, e.g. to study tipping "
-    "patterns by area and time.",
+TRANSFORM_USES = {
+    "zscore": "z-score",
+    "log": "log1p, then z-score",
+    "bucketize": "{buckets} quantile buckets (and one for missing)",
+    "index": "category 0..{last} (embedding)",
+    "vocabulary": "vocabulary (top {top_k}) + {oov_buckets} OOV buckets (embedding)",
+}
+GENERIC_LIMITATIONS = (
+    "Trained on the data described below: behaviour on other data (other periods, "
+    "places or populations) was not measured.",
+    "Slices with few eval examples have noisy metrics; the fairness gaps leave out "
+    "slices below the minimum size.",
 )
-LIMITATIONS = (
-    "Not for decisions about individual drivers or passengers: the label reflects "
-    "recorded tips only, and cash tips are mostly not recorded, so payment type "
-    "dominates the prediction (see the fairness section).",
-    "Trained on the date range below: behaviour outside it (other years, seasons "
-    "or cities) was not measured.",
-    "Slices with few eval examples (small companies, rare payment types) have "
-    "noisy metrics; the fairness gaps leave out slices below the minimum size.",
-)
+
+
+def _predicts(spec) -> str:
+    label = spec.label.key
+    if spec.task == "binary":
+        return f"the probability that {label} is {spec.class_names()[1]!r}"
+    if spec.task == "multiclass":
+        return f"which of {', '.join(spec.class_names())} {label} is, with each one's probability"
+    return f"{label} (a number)"
+
+
+def intended_use(spec) -> list[str]:
+    """The dataset file's words, or what the model does in general terms."""
+    if spec.intended_use:
+        return list(spec.intended_use)
+    about = f" ({spec.description})" if spec.description else ""
+    return [
+        f"Predicts {_predicts(spec)} from {len(spec.features)} columns of the "
+        f"{spec.name} data{about}."
+    ]
+
+
+def limitations(spec) -> list[str]:
+    return list(spec.limitations or GENERIC_LIMITATIONS)
+
+
+def slice_metrics(task: str) -> tuple[str, ...]:
+    """Metrics of each slice table: the count and the task's main metrics."""
+    if task == "regression":
+        return ("example_count", scoring.RMSE, scoring.MAE)
+    if task == "binary":
+        return ("example_count", scoring.AUC, scoring.ACCURACY[task])
+    return ("example_count", scoring.ACCURACY[task])
 
 
 def _utc(seconds: float) -> str:
@@ -54,32 +82,40 @@ def _utc(seconds: float) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def feature_uses() -> dict[str, str]:
-    """Raw feature -> how the model uses it (models/preprocessing.py)."""
-    uses = {name: "log1p, then z-score" for name in F.LOG_NUMERIC_FEATURES}
-    uses[F.TIMESTAMP_FEATURE] = "z-score (time trend)"
-    for name in F.COORDINATE_FEATURES:
-        uses[name] = f"{F.COORDINATE_BUCKETS} quantile buckets, crossed into a grid cell"
-    for name in F.RANGE_FEATURES:
-        uses[name] = "category (embedding)"
-    for name in F.CYCLIC_FEATURES:
-        uses[name] += "; sine and cosine of the cycle"
-    for name in F.VOCAB_FEATURES:
-        uses[name] = f"vocabulary (top {F.VOCAB_SIZE}) + {F.OOV_BUCKETS} OOV buckets (embedding)"
+def feature_uses(spec) -> dict[str, str]:
+    """Raw feature -> how the model uses it: its transform, and what the hooks add."""
+    import importlib
+
+    notes = {}
+    if spec.hooks:
+        notes = dict(getattr(importlib.import_module(spec.hooks), "FEATURE_NOTES", {}))
+    for name, columns in spec.crosses.items():
+        for column in columns:
+            crossed = f"crossed with {', '.join(c for c in columns if c != column)} into {name}"
+            notes[column] = f"{notes[column]}; {crossed}" if column in notes else crossed
+    uses = {}
+    for name, feature in spec.features.items():
+        use = TRANSFORM_USES[feature.transform].format(
+            buckets=feature.buckets,
+            last=(feature.size or 0) - 1,
+            top_k=feature.top_k,
+            oov_buckets=feature.oov_buckets,
+        )
+        uses[name] = f"{use}; {notes[name]}" if name in notes else use
     return uses
 
 
 # --- building the card's data from artifacts ----------------------------------------------------
 
 
-def data_section(statistics, examples, provenance: dict) -> dict:
-    """Rows per split, the trips' date range, the input fingerprint and the data files."""
+def data_section(statistics, examples, provenance: dict, time_feature: str | None) -> dict:
+    """Rows per split, the data's date range, the input fingerprint and the data files."""
     rows, low, high = {}, None, None
     for split, stats in (statistics_by_split(statistics) if statistics else {}).items():
         rows[split] = sum(d.num_examples for d in stats.datasets)
         for dataset in stats.datasets:
             for feature in dataset.features:
-                if [*feature.path.step] != [F.TIMESTAMP_FEATURE]:
+                if not time_feature or [*feature.path.step] != [time_feature]:
                     continue
                 stats_min, stats_max = feature.num_stats.min, feature.num_stats.max
                 low = stats_min if low is None else min(low, stats_min)
@@ -94,7 +130,7 @@ def data_section(statistics, examples, provenance: dict) -> dict:
     }
 
 
-def features_section(schema_artifact) -> list[dict]:
+def features_section(schema_artifact, spec) -> list[dict]:
     """The raw features the model reads, their schema type and their use."""
     from tensorflow_metadata.proto.v0 import schema_pb2
 
@@ -102,14 +138,14 @@ def features_section(schema_artifact) -> list[dict]:
     if schema_artifact is not None:
         schema = read_schema(schema_artifact)
         types = {f.name: schema_pb2.FeatureType.Name(f.type) for f in schema.feature}
-    uses = feature_uses()
+    uses = feature_uses(spec)
     return [
         {"feature": name, "type": types.get(name, ""), "use": uses.get(name, "")}
-        for name in F.raw_model_features()
+        for name in spec.model_features()
     ]
 
 
-def metrics_section(evaluation) -> dict:
+def metrics_section(evaluation, spec) -> dict:
     """Overall metrics, thresholds with their results, and the largest slices."""
     if evaluation is None:
         return {"overall": {}, "thresholds": [], "slices": {}}
@@ -122,9 +158,9 @@ def metrics_section(evaluation) -> dict:
         else {}
     )
     slices = {}
-    for feature in F.SLICE_FEATURES:
+    for feature in spec.slices:
         table = results.slice_table(metrics, feature)
-        columns = [feature, *(m for m in SLICE_METRICS if m in table.columns)]
+        columns = [feature, *(m for m in slice_metrics(spec.task) if m in table.columns)]
         slices[feature] = _records(table[columns].head(SLICES_SHOWN), rename={feature: "slice"})
     return {
         "overall": {k: float(v) for k, v in candidate.items() if v == v},
@@ -149,12 +185,24 @@ def _plain(value):
     return value
 
 
+def skill_section(outcome) -> dict | None:
+    """The candidate against the trivial predictor, metric by metric."""
+    if outcome is None:
+        return None
+    return {
+        "passed": outcome.passed,
+        "margin": outcome.margin,
+        "trivial_prediction": outcome.trivial_prediction,
+        "comparisons": [{**dataclasses.asdict(c), "passed": c.passed} for c in outcome.comparisons],
+    }
+
+
 def fairness_section(outcome) -> dict | None:
     if outcome is None:
         return None
     return {
         "config": {
-            "thresholds": sorted({g.threshold for g in outcome.gaps}),
+            "thresholds": sorted({g.threshold for g in outcome.gaps if g.threshold is not None}),
             "min_slice_examples": outcome.min_slice_examples,
         },
         "blocking": outcome.blocking,
@@ -171,7 +219,8 @@ def attributions_section(result) -> dict | None:
         "method": result.method,
         "examples": result.examples,
         "repeats": result.repeats,
-        "baseline_auc": result.baseline_auc,
+        "score": result.score,
+        "baseline_score": result.baseline_score,
         "top": [
             {"feature": f.feature, "importance": f.importance, "spread": f.spread}
             for f in result.features[:TOP_ATTRIBUTIONS]
@@ -196,8 +245,10 @@ def build_card(
     hparams: dict | None,
     artifacts: dict[str, Any],
     provenance: dict,
+    spec,
 ) -> dict:
-    """The card's data, from the artifacts the Pusher was handed (missing ones as None)."""
+    """The card's data, from the artifacts the Pusher was handed (missing ones as None) and
+    the dataset spec the model records."""
     from tfx.components.evaluator import constants
 
     return {
@@ -208,11 +259,20 @@ def build_card(
             "model_artifact_id": model.id,
             "model_uri": model.uri,
         },
-        "intended_use": list(INTENDED_USE),
-        "limitations": list(LIMITATIONS),
-        "data": data_section(artifacts.get("statistics"), artifacts.get("examples"), provenance),
-        "features": features_section(artifacts.get("schema")),
-        "metrics": metrics_section(artifacts.get("evaluation")),
+        "dataset": {
+            "name": spec.name,
+            "task": spec.task,
+            "label": spec.label.key,
+            "classes": list(spec.class_names()),
+        },
+        "intended_use": intended_use(spec),
+        "limitations": limitations(spec),
+        "data": data_section(
+            artifacts.get("statistics"), artifacts.get("examples"), provenance, spec.time_feature
+        ),
+        "features": features_section(artifacts.get("schema"), spec),
+        "metrics": metrics_section(artifacts.get("evaluation"), spec),
+        "skill": skill_section(artifacts.get("skill")),
         "fairness": fairness_section(artifacts.get("fairness")),
         "attributions": attributions_section(artifacts.get("attributions")),
         "hyperparameters": hyperparameters_section(hparams, artifacts.get("tuner_results")),
@@ -220,6 +280,7 @@ def build_card(
             "blessed": blessing.get_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY)
             == 1,
             "evaluator_blessed": bool(blessing.get_int_custom_property(EVALUATOR_BLESSED_PROPERTY)),
+            "skill_passed": bool(blessing.get_int_custom_property(SKILL_PASSED_PROPERTY)),
             "fairness_blocked": bool(blessing.get_int_custom_property(FAIRNESS_BLOCKED_PROPERTY)),
             "blessing_artifact_id": blessing.id,
         },
@@ -267,6 +328,8 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
                     [
                         ["name", m["name"]],
                         ["version", m["version"]],
+                        ["dataset", card["dataset"]["name"]],
+                        ["task", f"{card['dataset']['task']}, label {card['dataset']['label']}"],
                         ["pushed at", m["pushed_at"]],
                         ["blessed", fmt(blessing["blessed"])],
                         ["model artifact", f"{m['model_artifact_id']} ({m['model_uri']})"],
@@ -279,8 +342,8 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
     sections.append(("Limits", list(card["limitations"])))
     data_rows = [["rows " + split, fmt(n)] for split, n in data["rows"].items()]
     if data["date_range"]:
-        data_rows.append(["trips from", data["date_range"][0]])
-        data_rows.append(["trips to", data["date_range"][1]])
+        data_rows.append(["data from", data["date_range"][0]])
+        data_rows.append(["data to", data["date_range"][1]])
     data_rows += [
         ["data folder", data["data_root"]],
         ["input fingerprint", data["fingerprint"]],
@@ -323,15 +386,18 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
         metric_blocks.append(f"By {feature} (largest {len(rows)} slices):")
         metric_blocks.append((columns, [[fmt(r[c]) for c in columns] for r in rows]))
     sections.append(("Metrics", metric_blocks))
+    sections.append(("Skill", _skill_blocks(card["skill"])))
     sections.append(("Fairness", _fairness_blocks(card["fairness"])))
     sections.append(("Attributions", _attribution_blocks(card["attributions"])))
     sections.append(("Hyperparameters", _hyperparameter_blocks(card["hyperparameters"])))
     verdict = (
-        "Blessed: the Evaluator's thresholds were met and no blocking fairness gap was found."
+        "Blessed: the Evaluator's thresholds were met, the model beat the trivial predictor "
+        "and no blocking fairness gap was found."
         if blessing["blessed"]
         else "Not blessed."
     )
     evaluator = "passed" if blessing["evaluator_blessed"] else "failed"
+    skill = "passed" if blessing.get("skill_passed") else "failed"
     fairness = "blocked" if blessing["fairness_blocked"] else "passed"
     sections.append(
         (
@@ -342,6 +408,7 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
                     ["check", "result"],
                     [
                         ["Evaluator thresholds", evaluator],
+                        ["skill over the trivial predictor", skill],
                         ["fairness check", fairness],
                     ],
                 ),
@@ -370,14 +437,42 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
     return sections
 
 
+def _skill_blocks(skill: dict | None) -> list:
+    if skill is None:
+        return ["No skill check ran for this model."]
+    return [
+        f"The trivial predictor ignores every feature and predicts {skill['trivial_prediction']} "
+        f"for every example; the model must beat it by {fmt(skill['margin'])}.",
+        (
+            ["metric", "model", "trivial predictor", "required", "result"],
+            [
+                [
+                    c["metric"],
+                    fmt(c["candidate"]),
+                    fmt(c["trivial"]),
+                    ("at least " if c["higher_is_better"] else "at most ") + fmt(c["required"]),
+                    "passed" if c["passed"] else "FAILED",
+                ]
+                for c in skill["comparisons"]
+            ],
+        ),
+    ]
+
+
 def _fairness_blocks(fairness: dict | None) -> list:
     if fairness is None:
         return ["No fairness check ran for this model."]
     config = fairness["config"]
+    thresholds = config.get("thresholds", [])
+    compared = (
+        "false positive and false negative rates"
+        + (f", at thresholds {', '.join(fmt(t) for t in thresholds)}" if thresholds else "")
+        if thresholds
+        else "mean absolute errors"
+    )
     blocks: list = [
-        f"Gaps of the false positive and false negative rates between slices of "
-        f"{', '.join(_slice_features(fairness))}, at thresholds "
-        f"{', '.join(fmt(t) for t in config.get('thresholds', []))}; slices under "
+        f"Gaps of the {compared}, between slices of "
+        f"{', '.join(_slice_features(fairness))}; slices under "
         f"{config.get('min_slice_examples', '?')} eval examples are left out. "
         f"The check is {'blocking' if fairness['blocking'] else 'reporting only'}."
     ]
@@ -392,7 +487,7 @@ def _fairness_blocks(fairness: dict | None) -> list:
             [
                 [
                     g["feature"],
-                    g["rate"],
+                    g["rate"] + (f" ({g['class_name']})" if g.get("class_name") else ""),
                     fmt(g["threshold"]),
                     fmt(g["gap"]),
                     fmt(g["limit"]),
@@ -416,10 +511,11 @@ def _attribution_blocks(attributions: dict | None) -> list:
         return ["No attributions were computed for this model."]
     return [
         f"{attributions['method']}: {fmt(attributions['examples'])} eval examples, "
-        f"{attributions['repeats']} shuffles per feature, AUC without shuffling "
-        f"{fmt(attributions['baseline_auc'])}.",
+        f"{attributions['repeats']} shuffles per feature, {attributions['score']} without "
+        f"shuffling {fmt(attributions['baseline_score'])}; importance is how much worse it "
+        "gets when the feature is shuffled.",
         (
-            ["feature", "AUC drop", "spread"],
+            ["feature", "importance", "spread"],
             [[a["feature"], fmt(a["importance"]), fmt(a["spread"])] for a in attributions["top"]],
         ),
     ]

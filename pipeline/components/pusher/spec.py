@@ -7,14 +7,19 @@ from tfx.types import component_spec, standard_artifacts, standard_component_spe
 
 from pipeline.components.attributions.artifacts import ModelAttributions
 from pipeline.components.fairness_check.artifacts import FairnessResult
+from pipeline.components.skill_check.artifacts import SkillResult
 
 EXAMPLES_KEY = "examples"
 PROVENANCE_KEY = "provenance"
+# The dataset's whole spec (the model records only what training reads): the model
+# card's words, slices and time range come from it.
+DATASET_KEY = "dataset"
 ALREADY_PUSHED_PROPERTY = "already_pushed_version"
 
 # Optional inputs the model card is built from.
 EVIDENCE_INPUTS = {
     "evaluation": standard_artifacts.ModelEvaluation,
+    "skill": SkillResult,
     "fairness": FairnessResult,
     "attributions": ModelAttributions,
     "statistics": standard_artifacts.ExampleStatistics,
@@ -29,6 +34,7 @@ class PusherSpec(standard_component_specs.PusherSpec):
     PARAMETERS = {  # noqa: RUF012 - TFX reads specs from plain class attributes
         **standard_component_specs.PusherSpec.PARAMETERS,
         PROVENANCE_KEY: component_spec.ExecutionParameter(type=str, optional=True),
+        DATASET_KEY: component_spec.ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {  # noqa: RUF012
         **standard_component_specs.PusherSpec.INPUTS,

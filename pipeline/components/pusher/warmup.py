@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import tensorflow as tf
-from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 
 from models import features as F
@@ -23,15 +22,6 @@ RAW_SIGNATURE = layout.SERVING_SIGNATURE
 EXAMPLES_SIGNATURE = layout.EXAMPLES_SIGNATURE
 
 _MISSING = {tf.int64: F.MISSING_INT, tf.float32: F.MISSING_FLOAT, tf.string: F.MISSING_STRING}
-
-
-def signature_inputs(model_dir: str, signature: str = RAW_SIGNATURE) -> dict[str, tf.DType]:
-    """Input alias -> dtype of `signature`, read from saved_model.pb."""
-    saved_model = saved_model_pb2.SavedModel()
-    with open(os.path.join(model_dir, layout.SAVED_MODEL_FILE), "rb") as f:
-        saved_model.ParseFromString(f.read())
-    inputs = saved_model.meta_graphs[0].signature_def[signature].inputs
-    return {name: tf.dtypes.as_dtype(info.dtype) for name, info in inputs.items()}
 
 
 def _raw_value(feature: tf.train.Feature, dtype: tf.DType):

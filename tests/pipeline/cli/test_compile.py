@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import taxi_facts
 from google.protobuf import json_format
 
 from pipeline import steps as P
@@ -29,7 +30,8 @@ KFP_FLAGS = (
 )  # fmt: skip
 COMPONENTS = [
     P.EXAMPLE_GEN, P.STATISTICS_GEN, P.SCHEMA_GEN, P.EXAMPLE_VALIDATOR, P.DATA_GATE,
-    P.TRANSFORM, P.TRAINER, P.EVALUATOR, P.FAIRNESS_CHECK, P.ATTRIBUTIONS, P.PUSHER,
+    P.TRANSFORM, P.TRAINER, P.EVALUATOR, P.SKILL_CHECK, P.FAIRNESS_CHECK, P.ATTRIBUTIONS,
+    P.PUSHER,
 ]  # fmt: skip
 
 
@@ -44,12 +46,15 @@ def kfp_spec(tmp_path_factory) -> Path:
 def _normalized(job: dict) -> dict:
     """The spec without what changes with versions and code edits."""
     from pipeline.fingerprints import code_fingerprint
+    from pipeline.runners.configs import load_dataset
 
     job = json.loads(json.dumps(job))
     job.pop("labels")
     job["pipelineSpec"].pop("sdkVersion")
-    # The fingerprint of models/ sits in Transform's and Trainer's custom_config.
-    text = json.dumps(job, sort_keys=True).replace(code_fingerprint(), "<code-fingerprint>")
+    # The fingerprint of models/ (and the dataset's hooks) sits in Transform's and
+    # Trainer's custom_config.
+    fingerprint = code_fingerprint(modules=(load_dataset("taxi").spec.hooks,))
+    text = json.dumps(job, sort_keys=True).replace(fingerprint, "<code-fingerprint>")
     return json.loads(text)
 
 
@@ -175,11 +180,12 @@ def test_the_airflow_dag_loads_with_the_pipeline_task_graph(tmp_path):
     assert upstream[P.TRANSFORM] == sorted([P.EXAMPLE_GEN, P.SCHEMA_GEN, P.DATA_GATE])
     assert upstream[P.TRAINER] == sorted([P.TRANSFORM, P.SCHEMA_GEN])
     assert P.BASELINE_RESOLVER in upstream[P.EVALUATOR]
-    assert upstream[P.FAIRNESS_CHECK] == [P.EVALUATOR]
+    assert upstream[P.SKILL_CHECK] == sorted([P.EVALUATOR, P.TRAINER, P.EXAMPLE_GEN])
+    assert upstream[P.FAIRNESS_CHECK] == sorted([P.EVALUATOR, P.SKILL_CHECK, P.TRAINER])
     assert upstream[P.ATTRIBUTIONS] == sorted([P.TRAINER, P.EXAMPLE_GEN])
     assert upstream[P.PUSHER] == sorted(
-        [P.EVALUATOR, P.TRAINER, P.EXAMPLE_GEN, P.FAIRNESS_CHECK, P.ATTRIBUTIONS,
-         P.STATISTICS_GEN, P.SCHEMA_GEN]
+        [P.EVALUATOR, P.TRAINER, P.EXAMPLE_GEN, P.SKILL_CHECK, P.FAIRNESS_CHECK,
+         P.ATTRIBUTIONS, P.STATISTICS_GEN, P.SCHEMA_GEN]
     )  # fmt: skip
 
 
@@ -191,7 +197,7 @@ def test_the_airflow_module_rebuilds_the_same_config(tmp_path):
     config = PipelineConfig(
         pipeline_name="taxi", pipeline_root="/p", data_root="/d", schema_path="/s.pbtxt",
         serving_dir="/srv", metadata_path="/p/metadata.sqlite", train_steps=7,
-        beam_args=("--direct_num_workers=1",),
+        dataset=taxi_facts.spec(), beam_args=("--direct_num_workers=1",),
         tuning=TuningConfig(enabled=True, max_trials=3),
         fairness=FairnessConfig(blocking=True, extra_slice_features=("trip_start_hour",)),
         provenance=Provenance(git_commit="abc", git_dirty=True, data_files=(("a.csv", "00"),)),
@@ -203,7 +209,7 @@ def test_the_airflow_module_rebuilds_the_same_config(tmp_path):
     from pipeline import config as C
 
     # Our own generated source, evaluated to prove it rebuilds the config.
-    names = ("PipelineConfig", "EvalThresholds", "GateConfig", "DriftThresholds",
+    names = ("PipelineConfig", "EvalThresholds", "GateConfig", "DriftThresholds", "DatasetSpec",
              "TuningConfig", "FairnessConfig", "AttributionsConfig", "Provenance")  # fmt: skip
     rebuilt = eval(
         config_source,

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import taxi_facts
 import tensorflow as tf
 
 from models import features as F
-from models.model import OUTPUT_NAME
 from pipeline.cli import main
 from pipeline.packaging import sagemaker_inference as inference
 from pipeline.packaging.sagemaker import (
@@ -89,9 +89,12 @@ def test_an_unknown_version_names_the_pushed_ones(serving_dir, tmp_path, capsys)
         version_dir(tmp_path, "taxi", "latest")
 
 
-def test_feature_types_cover_the_serving_signature():
-    kinds = feature_types()
-    assert list(kinds) == list(F.raw_model_features())
+@pytest.mark.e2e
+def test_feature_types_cover_the_serving_signature(pipeline_run):
+    version = max(Path(pipeline_run.push_base_directory).iterdir(), key=lambda p: int(p.name))
+    kinds = feature_types(version)
+    assert set(kinds) == set(taxi_facts.model_features())
+    assert kinds == taxi_facts.inputs()
     assert kinds["fare"] == "float" and kinds["company"] == "string"
     assert kinds["trip_start_hour"] == "int"
 
@@ -169,9 +172,9 @@ def test_the_pipelines_pushed_model_answers_raw_csv_from_the_archive(
         name: tf.constant([row[name] for row in instances], dtype=dtype)
         for name, dtype in dtypes.items()
     }
-    probabilities = serving_default(**tensors)[OUTPUT_NAME].numpy()
+    probabilities = serving_default(**tensors)[taxi_facts.output()].numpy()
     assert probabilities.shape == (16,)
     assert ((probabilities >= 0) & (probabilities <= 1)).all()
     pushed = tf.saved_model.load(str(serving / pipeline_run.model_name / version))
-    expected = pushed.signatures["serving_default"](**tensors)[OUTPUT_NAME].numpy()
+    expected = pushed.signatures["serving_default"](**tensors)[taxi_facts.output()].numpy()
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)

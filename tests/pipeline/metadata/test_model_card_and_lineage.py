@@ -15,6 +15,7 @@ from pathlib import Path
 
 import ml_metadata as mlmd
 import pytest
+import taxi_facts
 from tfx import v1 as tfx
 
 from models import layout
@@ -84,9 +85,8 @@ def test_the_card_holds_the_data_features_and_code_of_the_run(card, pushed, pipe
     csv = Path(pipeline_run.data_root) / data_file["path"]
     assert data_file["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert card["data"]["fingerprint"] in pushed.data
-    from models import features as F
 
-    assert [f["feature"] for f in card["features"]] == list(F.raw_model_features())
+    assert [f["feature"] for f in card["features"]] == list(taxi_facts.model_features())
     assert all(f["type"] and f["use"] for f in card["features"])
     assert card["lineage"]["run_id"] == pushed.run_id
     assert card["lineage"]["code_fingerprint"] == pushed.code
@@ -175,17 +175,15 @@ def test_the_lineage_command_prints_the_chain(pipeline_run, pushed, traced):
 def test_the_explain_command_explains_one_trip(pipeline_run, pushed, sample_rows):
     import json
 
-    from models import features as F
-
     row = sample_rows[0]
-    example = {name: row[name] for name in F.raw_model_features() if row[name] != ""}
+    example = {name: row[name] for name in taxi_facts.model_features() if row[name] != ""}
     result = _cli(
         pipeline_run, "explain", pushed.version, "--example", json.dumps(example), "--json"
     )
     assert result.returncode == 0, result.stderr
     explained = json.loads(result.stdout)
     assert 0 <= explained["probability"] <= 1
-    assert set(explained["attributions"]) == set(F.raw_model_features())
+    assert set(explained["attributions"]) == set(taxi_facts.model_features())
     bad = _cli(pipeline_run, "explain", pushed.version, "--example", '{"fare": "ten"}')
     assert bad.returncode == 1
     assert "Cannot explain: 'fare' must be a number, got 'ten'" in bad.stdout

@@ -8,19 +8,32 @@ x10 and a new payment type in a third of the rows.
 from __future__ import annotations
 
 import pytest
+import taxi_facts
 from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
-from models import features as F
-from pipeline.components.data_gate.comparisons import (
-    COMPARATOR_ANOMALY_TYPES,
-    comparator_anomalies,
-    compare_statistics,
-    compared_features,
-)
-from pipeline.config import DriftThresholds
+from pipeline.components.data_gate import comparisons
+from pipeline.components.data_gate.comparisons import COMPARATOR_ANOMALY_TYPES, comparator_anomalies
+from pipeline.config import DriftThresholds, GateConfig
 
 ROWS = 4000
 Measurement = anomalies_pb2.DriftSkewInfo.Measurement
+
+
+def _gate() -> GateConfig:
+    """What the taxi pipeline's data gate compares (from its dataset file)."""
+    return GateConfig.for_dataset(taxi_facts.spec())
+
+
+def compared_features() -> tuple[str, ...]:
+    return _gate().compared
+
+
+def compare_statistics(*args, **kwargs):
+    """`comparisons.compare_statistics` on the columns and histograms the taxi gate uses."""
+    gate = _gate()
+    return comparisons.compare_statistics(
+        *args, compared=gate.compared, long_tailed=gate.long_tailed, **kwargs
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +67,9 @@ def test_thresholds_must_be_fractions():
 
 
 def test_compared_features_are_the_model_inputs_and_the_label_source():
-    assert set(compared_features()) == {*F.raw_model_features(), F.TIPS_KEY}
-    assert not set(F.UNUSED_FEATURES) & set(compared_features())
+    assert set(compared_features()) == {*taxi_facts.model_features(), "tips", "fare"}
+    assert {"fare", "trip_miles", "trip_seconds", "tips"} <= set(_gate().long_tailed)
+    assert not set(taxi_facts.spec().ignore) & set(compared_features())
 
 
 def test_the_callers_schema_is_left_untouched(statistics, schema):
@@ -81,9 +95,9 @@ def test_scaled_fares_and_a_new_payment_type_are_flagged_as_drift(statistics, sc
         statistics["skewed"], schema, previous=statistics["base"], thresholds=thresholds
     )
     flagged = comparator_anomalies(anomalies)
-    assert set(flagged) == {F.FARE_KEY, "payment_type"}, flagged
+    assert set(flagged) == {"fare", "payment_type"}, flagged
     measured = _measured(anomalies, "drift")
-    fare, payment = measured[F.FARE_KEY], measured["payment_type"]
+    fare, payment = measured["fare"], measured["payment_type"]
     assert fare.type == Measurement.JENSEN_SHANNON_DIVERGENCE
     assert fare.threshold == thresholds.numeric_jensen_shannon < fare.value
     assert payment.type == Measurement.L_INFTY
@@ -95,7 +109,7 @@ def test_scaled_fares_and_a_new_payment_type_are_flagged_as_drift(statistics, sc
 
 def test_skew_uses_the_serving_statistics(statistics, schema):
     anomalies = compare_statistics(statistics["base"], schema, serving=statistics["skewed"])
-    assert set(comparator_anomalies(anomalies)) == {F.FARE_KEY, "payment_type"}
+    assert set(comparator_anomalies(anomalies)) == {"fare", "payment_type"}
     assert _measured(anomalies, "drift") == {}
     assert set(_measured(anomalies, "skew")) == set(compared_features())
 

@@ -6,8 +6,13 @@ import math
 
 import pytest
 
+from models.dataset import DatasetSpec
 from pipeline.components.fairness_check import decision as fairness
+from pipeline.components.fairness_check.metrics import measures
 from pipeline.config import FairnessConfig
+
+FEATURES = ("payment_type", "company")
+BINARY = DatasetSpec(name="toy", task="binary", label={"column": "y", "classes": ("n", "y")})
 
 
 def _metrics(slices: dict[str, tuple[int, float, float]], feature="payment_type") -> dict:
@@ -23,7 +28,8 @@ def _metrics(slices: dict[str, tuple[int, float, float]], feature="payment_type"
 
 
 def test_a_gap_is_the_spread_over_slices_large_enough_to_count():
-    config = FairnessConfig(thresholds=(0.5,), min_slice_examples=100)
+    config = FairnessConfig(features=FEATURES, thresholds=(0.5,), min_slice_examples=100)
+    compared = measures(BINARY, config)
     metrics = _metrics(
         {
             "Cash": (500, 0.05, 0.9),
@@ -32,8 +38,8 @@ def test_a_gap_is_the_spread_over_slices_large_enough_to_count():
             "Prcard": (150, math.nan, 0.5),  # no negatives: FPR undefined
         }
     )
-    rates = fairness.slice_rates(metrics, config)
-    gaps = {(g.feature, g.rate): g for g in fairness.gaps(rates, config)}
+    rates = fairness.slice_rates(metrics, config, compared)
+    gaps = {(g.feature, g.rate): g for g in fairness.gaps(rates, config, compared)}
 
     fpr = gaps[("payment_type", "false_positive_rate")]
     assert fpr.gap == pytest.approx(0.20)
@@ -50,13 +56,16 @@ def test_a_gap_is_the_spread_over_slices_large_enough_to_count():
 
 @pytest.mark.parametrize("blocking", [False, True])
 def test_only_a_blocking_check_blocks_on_a_breach(blocking):
-    config = FairnessConfig(thresholds=(0.5,), max_false_negative_rate_gap=0.1, blocking=blocking)
+    config = FairnessConfig(
+        features=FEATURES, thresholds=(0.5,), max_false_negative_rate_gap=0.1, blocking=blocking
+    )
+    compared = measures(BINARY, config)
     rates = fairness.slice_rates(
-        _metrics({"Cash": (500, 0.1, 0.9), "Credit Card": (500, 0.1, 0.3)}), config
+        _metrics({"Cash": (500, 0.1, 0.9), "Credit Card": (500, 0.1, 0.3)}), config, compared
     )
     outcome = fairness.FairnessOutcome(
         rates=tuple(rates),
-        gaps=tuple(fairness.gaps(rates, config)),
+        gaps=tuple(fairness.gaps(rates, config, compared)),
         blocking=config.blocking,
         min_slice_examples=config.min_slice_examples,
     )
@@ -66,3 +75,42 @@ def test_only_a_blocking_check_blocks_on_a_breach(blocking):
     line = fairness.describe(outcome.breaches[0])
     assert "payment_type: false negative rate gap at 0.5 is 0.600" in line
     assert "above the limit 0.1" in line
+
+
+def test_a_multiclass_model_is_compared_class_by_class():
+    spec = DatasetSpec(
+        name="toy", task="multiclass", label={"column": "y", "classes": ("a", "b", "c")}
+    )
+    config = FairnessConfig(features=("island",), thresholds=(0.5,), min_slice_examples=10)
+    compared = measures(spec, config)
+    assert {(m.class_name, m.rate) for m in compared} == {
+        (c, r) for c in "abc" for r in ("false_positive_rate", "false_negative_rate")
+    }
+    metrics = {
+        ("island", name): {
+            "example_count": 50,
+            "false_positive_rate@0.5[class 0]": fpr,
+            "false_negative_rate@0.5[class 0]": 0.1,
+        }
+        for name, fpr in (("Biscoe", 0.05), ("Dream", 0.4))
+    }
+    gaps = fairness.gaps(fairness.slice_rates(metrics, config, compared), config, compared)
+    (gap,) = [g for g in gaps if g.class_name == "a" and g.rate == "false_positive_rate"]
+    assert gap.gap == pytest.approx(0.35) and gap.highest == "Dream"
+    assert "false positive rate of class 'a' gap at 0.5 is 0.350" in fairness.describe(gap)
+    assert all(g.gap is None for g in gaps if g.class_name != "a")
+
+
+def test_a_regression_compares_the_mean_absolute_error_without_a_limit_by_default():
+    spec = DatasetSpec(name="toy", task="regression", label={"column": "y"})
+    config = FairnessConfig(features=("sex",), min_slice_examples=10)
+    compared = measures(spec, config)
+    metrics = {
+        ("sex", "female"): {"example_count": 30, "mean_absolute_error": 210.0},
+        ("sex", "male"): {"example_count": 32, "mean_absolute_error": 330.0},
+    }
+    (gap,) = fairness.gaps(fairness.slice_rates(metrics, config, compared), config, compared)
+    assert gap.gap == pytest.approx(120.0) and gap.limit is None and not gap.breached
+    limited = FairnessConfig(features=("sex",), min_slice_examples=10, max_error_gap=100.0)
+    (gap,) = fairness.gaps(fairness.slice_rates(metrics, limited, compared), limited, compared)
+    assert gap.breached

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pytest
+import taxi_facts
 
-from models import features as F
 from pipeline.components.fairness_check import spec as fairness
 from pipeline.config import FairnessConfig
 
 
 def test_the_config_survives_the_component_parameter_round_trip():
     config = FairnessConfig(
+        features=taxi_facts.fairness_features(),
         extra_slice_features=("trip_start_hour",),
         thresholds=(0.25, 0.75),
         max_false_positive_rate_gap=0.2,
@@ -18,7 +19,7 @@ def test_the_config_survives_the_component_parameter_round_trip():
     )
     again = fairness.config_from_json(fairness.config_to_json(config))
     assert again == config
-    assert again.slice_features == (*F.FAIRNESS_SLICE_FEATURES, "trip_start_hour")
+    assert again.slice_features == (*taxi_facts.fairness_features(), "trip_start_hour")
 
 
 @pytest.mark.parametrize(
@@ -28,9 +29,25 @@ def test_the_config_survives_the_component_parameter_round_trip():
         ({"thresholds": ()}, "thresholds must lie in"),
         ({"max_false_positive_rate_gap": 1.5}, "max_false_positive_rate_gap must be in"),
         ({"min_slice_examples": 0}, "min_slice_examples must be at least 1"),
-        ({"extra_slice_features": ("tips",)}, "extra_slice_features must be model features"),
+        ({"max_error_gap": -1.0}, "max_error_gap must be at least 0"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(kwargs, message):
     with pytest.raises(ValueError, match=message):
         FairnessConfig(**kwargs)
+
+
+def test_slices_of_a_column_the_model_does_not_read_are_refused():
+    from pipeline import PipelineConfig
+
+    with pytest.raises(ValueError, match="fairness slice features must be model features"):
+        PipelineConfig(
+            pipeline_name="t",
+            pipeline_root="/p",
+            data_root="/d",
+            schema_path="/s",
+            serving_dir="/v",
+            metadata_path=None,
+            dataset=taxi_facts.spec(),
+            fairness=FairnessConfig(extra_slice_features=("tips",)),
+        )
