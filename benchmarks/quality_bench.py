@@ -182,9 +182,7 @@ RELATIVE_TOLERANCE = {"rmse": 0.01, "mae": 0.01}
 
 def matches_or_beats(metric: str, network: float, boosted: float) -> bool:
     """Whether the network's value is as good as the trees', within the metric's tolerance."""
-    slack = ABSOLUTE_TOLERANCE.get(metric, 0.0) + RELATIVE_TOLERANCE.get(metric, 0.0) * abs(
-        boosted
-    )
+    slack = ABSOLUTE_TOLERANCE.get(metric, 0.0) + RELATIVE_TOLERANCE.get(metric, 0.0) * abs(boosted)
     if HIGHER_IS_BETTER[metric]:
         return network >= boosted - slack
     return network <= boosted + slack
