@@ -49,7 +49,7 @@ def report(run: Run) -> Section:
     section.note(
         f"{total} anomal{'y' if total == 1 else 'ies'} against the schema. An anomaly is "
         "either bad data (fix the source) or a schema that no longer describes valid data "
-        "(update schemas/schema.pbtxt)."
+        "(update the dataset's schema: python -m pipeline schema update)."
     )
     for split, anomalies in found.items():
         section.heading(f"Split {split}")
