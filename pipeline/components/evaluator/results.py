@@ -8,6 +8,8 @@ and `versions` all read an evaluation through these functions.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from pipeline.components.evaluator.eval_config import SUMMARY_METRICS
@@ -28,9 +30,22 @@ def metric_number(value) -> float | None:
     return None
 
 
+_CLASS_ID = re.compile(r"\[class (\d+)\]")
+
+
 def with_class(name: str, class_id: int | None) -> str:
     """A metric's key among one slice's metrics: its name, and the class it is of (binarized)."""
     return name if class_id is None else f"{name}[class {class_id}]"
+
+
+def with_class_names(name: str, class_names: tuple[str, ...]) -> str:
+    """`with_class`'s key with the class's name for its id, e.g. "recall[Gentoo]"."""
+
+    def named(match: re.Match) -> str:
+        index = int(match.group(1))
+        return f"[{class_names[index]}]" if index < len(class_names) else match.group(0)
+
+    return _CLASS_ID.sub(named, name)
 
 
 def _key_name(key) -> str:

@@ -163,7 +163,11 @@ def metrics_section(evaluation, spec) -> dict:
         columns = [feature, *(m for m in slice_metrics(spec.task) if m in table.columns)]
         slices[feature] = _records(table[columns].head(SLICES_SHOWN), rename={feature: "slice"})
     return {
-        "overall": {k: float(v) for k, v in candidate.items() if v == v},
+        "overall": {
+            results.with_class_names(k, spec.class_names()): float(v)
+            for k, v in candidate.items()
+            if v == v
+        },
         "thresholds": _records(thresholds),
         "validation_ok": validation_ok,
         "slices": slices,
