@@ -135,6 +135,10 @@ def _direct_args(s: BeamSettings, given: set[str], rows: int | None, cpus: int |
     args = []
     if "direct_running_mode" not in given:
         args.append(f"--direct_running_mode={s.direct_running_mode or mode}")
+    if s.direct_num_workers is not None and s.direct_num_workers < 0:
+        raise BeamArgsError(
+            f"--direct-num-workers must be 0 (one per CPU) or more, got {s.direct_num_workers}"
+        )
     if "direct_num_workers" not in given:
         chosen = s.direct_num_workers if s.direct_num_workers is not None else workers
         args.append(f"--direct_num_workers={chosen}")
@@ -233,6 +237,30 @@ def _every_runner_args(given: set[str]) -> list[str]:
     return args
 
 
+# Each runner flag, and the runners it applies to.
+_FLAG_RUNNERS = {
+    "direct_running_mode": ("direct",),
+    "direct_num_workers": ("direct",),
+    "job_endpoint": ("portable", "flink", "spark"),
+    "job_server_jar": ("flink", "spark"),
+    "worker_pool": ("portable", "flink", "spark"),
+    "worker_image": ("portable", "flink", "spark", "dataflow"),
+    "project": ("dataflow",),
+    "region": ("dataflow",),
+    "temp_location": ("dataflow",),
+}
+
+
+def _check_flags_fit_the_runner(s: BeamSettings) -> None:
+    """A flag given for another runner is a mistake (a forgotten --beam-runner), not a no-op."""
+    for name, runners in _FLAG_RUNNERS.items():
+        if getattr(s, name) is not None and s.runner not in runners:
+            flag = "--" + name.replace("_", "-")
+            raise BeamArgsError(
+                f"{flag} applies to --beam-runner {' or '.join(runners)}, not {s.runner}."
+            )
+
+
 def beam_args(
     settings: BeamSettings, *, rows: int | None = None, cpus: int | None = None
 ) -> tuple[str, ...]:
@@ -247,17 +275,9 @@ def beam_args(
         raise BeamArgsError(f"Unknown Beam runner {settings.runner!r}; one of {RUNNERS}.")
     _check_extra(settings.extra)
     given = option_names(settings.extra)
+    _check_flags_fit_the_runner(settings)
     if settings.runner == "direct":
-        if settings.job_endpoint or settings.job_server_jar or settings.worker_pool:
-            raise BeamArgsError(
-                "--job-endpoint, --job-server-jar and --worker-pool are for "
-                "--beam-runner portable, flink or spark."
-            )
         chosen = _direct_args(settings, given, rows, cpus)
-    elif settings.direct_running_mode or settings.direct_num_workers is not None:
-        raise BeamArgsError(
-            "--direct-running-mode and --direct-num-workers need --beam-runner direct."
-        )
     elif settings.runner == "dataflow":
         chosen = _dataflow_args(settings, given)
     else:

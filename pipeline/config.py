@@ -19,6 +19,8 @@ from pipeline.beam_args import BeamSettings, beam_args
 # Deterministic split by hash of each example: 70% train, 10% validation
 # (early stopping), 20% eval (the Evaluator's blessing).
 DEFAULT_SPLITS = (("train", 7), ("validation", 1), ("eval", 2))
+# NumPy takes 32-bit unsigned seeds; the Trainer seeds NumPy, TensorFlow and Python with it.
+MAX_SEED = 2**32 - 1
 
 # Small data runs fastest in one process (see benchmarks/ for larger data), with
 # the arguments every runner gets: the pickler, and batching that keeps runs
@@ -250,6 +252,8 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.train_steps < 1:
             raise ValueError(f"train_steps must be at least 1, got {self.train_steps}")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {self.seed}")
         names = [name for name, _ in self.splits]
         for required in ("train", "validation", "eval"):
             if required not in names:

@@ -9,6 +9,7 @@ can tell whether the files on disk are still the ones a model was trained on).
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -56,7 +57,11 @@ def file_sha256(path: Path) -> str:
 
 def data_file_hashes(data_root: Path, files) -> tuple[tuple[str, str], ...]:
     """(path relative to `data_root`, sha256) of each data file, sorted by path."""
-    root = Path(data_root).resolve()
+    # Not resolved: a file may be a symlink to data kept elsewhere; its name
+    # in the data root is what identifies it.
+    root = Path(os.path.abspath(data_root))
     return tuple(
-        sorted((str(Path(f).resolve().relative_to(root)), file_sha256(Path(f))) for f in files)
+        sorted(
+            (str(Path(os.path.abspath(f)).relative_to(root)), file_sha256(Path(f))) for f in files
+        )
     )

@@ -8,8 +8,11 @@ stops the run before anything is trained or pushed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
+import io
+import os
 import re
 from pathlib import Path
 
@@ -41,6 +44,7 @@ class DataError(ValueError):
 class DataSummary:
     files: tuple[Path, ...]
     rows: int
+    columns: tuple[str, ...] = ()  # the header, in file order
 
 
 def required_columns(schema: schema_pb2.Schema) -> list[str]:
@@ -55,20 +59,53 @@ def csv_files(data_root: str | Path, pattern: str = CSV_PATTERN) -> list[Path]:
         raise DataError(f"--data-root {root} does not exist.")
     if not root.is_dir():
         raise DataError(f"--data-root {root} is not a folder; point it at a folder of CSV files.")
-    files = sorted(p for p in root.glob(pattern) if p.is_file())
+    matched = sorted(root.glob(pattern))
+    broken = [p for p in matched if p.is_symlink() and not p.exists()]
+    if broken:
+        raise DataError(
+            f"{broken[0]} is a symbolic link to {os.readlink(broken[0])}, which does not exist."
+        )
+    files = [p for p in matched if p.is_file()]
     if not files:
         raise DataError(f"--data-root {root} holds no {pattern} files.")
     return files
 
 
 def _header(path: Path) -> list[str]:
+    """The column names as CsvExampleGen reads them: the first line split at commas.
+
+    TFX does not unquote header names or drop a byte-order mark, so either would
+    silently rename a column; both are refused here with the remedy.
+    """
     with path.open("rb") as f:
         first_line = f.readline()
+    if first_line.startswith(codecs.BOM_UTF8):
+        raise DataError(
+            f"{path}: starts with a UTF-8 byte-order mark (spreadsheet 'CSV UTF-8' exports add "
+            "one), which CsvExampleGen would read as part of the first column's name. Save the "
+            f"file as plain UTF-8 CSV, or remove the mark: sed -i '1s/^\\xEF\\xBB\\xBF//' {path}"
+        )
     try:
         text = first_line.decode("utf-8")
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: the header is not UTF-8 text ({e.reason}).") from None
-    return next(csv.reader([text]), [])
+    names = text.strip().split(",")
+    quoted = [n for n in names if '"' in n]
+    if quoted:
+        raise DataError(
+            f"{path}: the header quotes column names ({quoted[0]}); CsvExampleGen reads header "
+            "names as written, quotes included. Write them without quotes (and without commas)."
+        )
+    for position, name in enumerate(names, start=1):
+        if not name.strip():
+            raise DataError(f"{path}: column {position} of the header has no name.")
+        where = [i for i, n in enumerate(names, start=1) if n == name]
+        if len(where) > 1:
+            raise DataError(
+                f"{path}: column '{name}' appears {len(where)} times in the header (columns "
+                f"{', '.join(map(str, where))}); rename or remove the copies."
+            )
+    return names
 
 
 def _line_of_bad_value(
@@ -88,13 +125,13 @@ def _line_of_bad_value(
     return None
 
 
-def _check_lines(path: Path, header: list[str]) -> None:
-    """Byte-level faults pyarrow reports without a line number.
-
-    Non-UTF-8 bytes, over-long lines and rows with the wrong number of fields
-    (a truncated or half-written file) are found line by line here, so the
-    message can point at the exact line.
-    """
+def _records(path: Path):
+    """(first line number, text) of each CSV record after the header, as CsvExampleGen
+    reads them: physical lines joined while a quoted field is open (an odd number of
+    quote characters so far), so a quoted field may hold line breaks."""
+    record: list[str] = []
+    quotes = 0
+    start = 0
     with path.open("rb") as f:
         for number, raw in enumerate(f, start=1):
             if len(raw) > MAX_LINE_BYTES:
@@ -109,14 +146,38 @@ def _check_lines(path: Path, header: list[str]) -> None:
                     f"{path}: line {number} holds bytes that are not UTF-8 ({e.reason} at byte "
                     f"{e.start}); re-export the file as UTF-8."
                 ) from None
-            if number == 1 or not text.strip():
+            if number == 1:
                 continue
-            fields = next(csv.reader([text]), [])
-            if len(fields) != len(header):
-                raise DataError(
-                    f"{path}: line {number} has {len(fields)} field(s) where the header has "
-                    f"{len(header)}: the file looks truncated or half-written."
-                )
+            if not record:
+                start = number
+            record.append(text)
+            quotes += text.count('"')
+            if quotes % 2 == 0:
+                yield start, "".join(record)
+                record, quotes = [], 0
+    if record:
+        raise DataError(
+            f"{path}: line {start} opens a quoted field that is never closed: the file "
+            "looks truncated, or a quote character is not doubled inside a quoted field."
+        )
+
+
+def _check_lines(path: Path, header: list[str]) -> None:
+    """Byte-level faults pyarrow reports without a line number.
+
+    Non-UTF-8 bytes, over-long lines and rows with the wrong number of fields
+    (a truncated or half-written file) are found record by record here, so the
+    message can point at the exact line.
+    """
+    for number, text in _records(path):
+        if not text.strip():
+            continue
+        fields = next(csv.reader(io.StringIO(text, newline="")), [])
+        if len(fields) != len(header):
+            raise DataError(
+                f"{path}: line {number} has {len(fields)} field(s) where the header has "
+                f"{len(header)}: the file looks truncated or half-written."
+            )
 
 
 def _read_table(
@@ -132,7 +193,11 @@ def _read_table(
         strings_can_be_null=True,
     )
     try:
-        return pa_csv.read_csv(path, convert_options=options)
+        return pa_csv.read_csv(
+            path,
+            convert_options=options,
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        )
     except pa.ArrowInvalid as e:
         match = _ARROW_ERROR.search(str(e))
         if not match:
@@ -211,7 +276,7 @@ def check_data_root(
                 "all CSV files of a data root must share one header."
             )
         rows += _count_checked_rows(path, header, schema, tuple(missing_values))
-    return DataSummary(files=tuple(files), rows=rows)
+    return DataSummary(files=tuple(files), rows=rows, columns=tuple(first_header or ()))
 
 
 def csv_statistics(

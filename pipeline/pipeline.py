@@ -65,6 +65,7 @@ def _example_gen(config: PipelineConfig):
         ),
         output_config=output,
         missing_values=config.dataset.missing_values,
+        schema_path=config.schema_path,
     ).with_id(steps.EXAMPLE_GEN)
 
 

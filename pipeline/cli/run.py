@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import difflib
 import os
+import re
 from pathlib import Path
 
+from models.dataset import NAME_PATTERN
 from models.keras_version import use_keras_2
 from pipeline import defaults
 from pipeline.beam_args import BeamArgsError
@@ -182,12 +185,78 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def checked(p: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
-    """`args`, or a usage error (exit 2) for values no run can use."""
-    if args.train_steps < 1:
-        p.error("--train-steps must be at least 1")
-    if args.tune_trials < 1 or args.tune_steps < 1:
-        p.error("--tune-trials and --tune-steps must be at least 1")
+    """`args`, or a usage error (exit 2, one line) for values no run can use.
+
+    Every flag is checked here, before anything is imported or written, so a
+    mistake costs a second and never a half-started run.
+    """
+    problem = flag_problem(args)
+    if problem:
+        p.error(problem)
     return args
+
+
+def flag_problem(args: argparse.Namespace) -> str | None:
+    """The first flag value no run can use, described in one line; None if all are fine."""
+    for flag, value in (("--model-name", args.model_name), ("--pipeline-name", args.pipeline_name)):
+        if value is not None and not re.fullmatch(NAME_PATTERN, value):
+            return (
+                f"{flag} {value!r}: use lowercase letters, digits, '-' and '_', starting with a "
+                "letter (it names a folder and an ML Metadata context)"
+            )
+    if args.train_steps < 1:
+        return "--train-steps must be at least 1"
+    if args.tune_trials < 1 or args.tune_steps < 1:
+        return "--tune-trials and --tune-steps must be at least 1"
+    for flag, path in (
+        ("--pipeline-root", args.pipeline_root),
+        ("--serving-dir", args.serving_dir),
+    ):
+        problem = _folder_problem(flag, path)
+        if problem:
+            return problem
+    if args.schema is not None and not args.schema.exists():
+        return f"--schema {args.schema} does not exist"
+    if args.schema is not None and not args.schema.is_file():
+        return f"--schema {args.schema} is not a file; give a schema.pbtxt"
+    return None
+
+
+def _allow_problem(allowed: str, schema, columns: tuple[str, ...]) -> str | None:
+    """A name in --allow-anomalies that is neither a schema column nor a data column."""
+    known = [f.name for f in schema.feature] + [c for c in columns if c]
+    for name in _allowed(allowed):
+        if name != "*" and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            return (
+                f"--allow-anomalies names '{name}', which is no column of the schema or the "
+                f"data: {hint}(columns: {', '.join(dict.fromkeys(known))})"
+            )
+    return None
+
+
+def _push_problem(serving_dir: Path, model_name: str) -> str | None:
+    """Why a model could not be pushed to SERVING_DIR/MODEL_NAME, found before training."""
+    base = serving_dir / model_name
+    if base.exists() and not base.is_dir():
+        return f"--serving-dir: {base} is a file; a model is pushed into a folder of that name"
+    return None
+
+
+def _folder_problem(flag: str, path: Path) -> str | None:
+    """Why `path` cannot be (or become) a writable folder, or None."""
+    existing = path
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        where = "" if existing == path else f" ({existing} is a file)"
+        return f"{flag} {path} must be a folder, but it is a file{where}"
+    if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        return f"{flag} {path}: {existing} is not writable"
+    return None
 
 
 def _allowed(features: str) -> tuple[str, ...]:
@@ -241,6 +310,13 @@ def run(args: argparse.Namespace) -> int:
         )
     except (DataError, OSError) as e:
         console.print(f"[bold red]Input error:[/] {e}")
+        console.print("Nothing was trained or pushed.")
+        return EXIT_BAD_INPUT
+    problem = _allow_problem(args.allow_anomalies, dataset.schema, data.columns) or _push_problem(
+        args.serving_dir, args.model_name or dataset.spec.served_name
+    )
+    if problem:
+        console.print(f"[bold red]Input error:[/] {problem}")
         console.print("Nothing was trained or pushed.")
         return EXIT_BAD_INPUT
     try:

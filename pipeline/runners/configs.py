@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from google.protobuf import text_format
+
 import schemas
-from models.dataset import DatasetSpec, resolve
+from models.dataset import DatasetError, DatasetSpec, resolve
 from pipeline import defaults
 from pipeline.config import PipelineConfig, Provenance
 from pipeline.fingerprints import code_fingerprint, data_file_hashes
@@ -36,10 +38,14 @@ def load_dataset(name_or_path: str | Path, schema_path: Path | None = None) -> D
     spec, file = schemas.read_dataset(name_or_path)
     schema_file = Path(schema_path) if schema_path else schemas.schema_path(spec, file)
     if not schema_file.is_file():
-        from models.dataset import DatasetError
-
         raise DatasetError(f"{file}: schema_file: {schema_file} does not exist")
-    schema = schemas.load_schema(schema_file)
+    try:
+        schema = schemas.load_schema(schema_file)
+    except (text_format.ParseError, UnicodeDecodeError, OSError) as e:
+        raise DatasetError(
+            f"{schema_file}: not a readable text-format schema ({e}); "
+            "python -m pipeline init writes one from data"
+        ) from None
     return Dataset(
         spec=resolve(spec, schema, str(file)),
         file=file,

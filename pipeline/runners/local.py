@@ -18,6 +18,7 @@ from pipeline import steps
 from pipeline.config import PipelineConfig
 from pipeline.runners.process import long_lived_imports, stderr_to
 from pipeline.runners.progress import ComponentEvent, ComponentProgress
+from pipeline.runners.signals import Interrupted, stop_signals_raise
 
 ORCHESTRATORS = ("local", "beam")
 
@@ -27,7 +28,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2  # nothing ran: the data, a flag or the configuration is wrong
 EXIT_BLOCKED = 3  # the data gate refused the data
 EXIT_BUSY = 4  # another run holds the pipeline root
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
 _USAGE_ERROR = re.compile(r"^\S+: error: ")
 _ERROR_PREFIX = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b:")
 
@@ -160,11 +161,12 @@ def run_and_report(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     redirect = contextlib.nullcontext() if verbose else stderr_to(log_path)
     started = time.monotonic()
-    with redirect:
+    with redirect, stop_signals_raise() as signals:
         _configure_logging(log_path, verbose)
         status = console.status("starting")
 
         def on_start(name: str) -> None:
+            signals.check()
             status.update(f"{name} running")
 
         def on_finish(event: ComponentEvent) -> None:
@@ -180,12 +182,17 @@ def run_and_report(
                 with long_lived_imports():
                     import_pipeline_code(orchestrator)
                 run_pipeline(config, orchestrator)
-        except KeyboardInterrupt:
-            console.print(f"  [red]✗[/] interrupted during {progress.current or 'set-up'}")
-            console.print("Completed components are cached; run again to resume.")
-            return EXIT_INTERRUPTED
+        except KeyboardInterrupt as e:
+            stop = signals.interruption(e)
+            return _report_interrupted(config, stop, progress.current, console, log_path, verbose)
         # SystemExit too: Beam's option parser exits on a bad --beam-arg.
         except (Exception, SystemExit) as e:
+            stop = signals.interruption(e)
+            if stop is not None:
+                # Beam turns a signal raised inside a DoFn into a RuntimeError.
+                return _report_interrupted(
+                    config, stop, progress.current, console, log_path, verbose
+                )
             reason = _describe(e, log_path)
             logging.getLogger(__name__).error("Pipeline failed:\n%s", traceback.format_exc())
             where = progress.current or "pipeline set-up"
@@ -207,6 +214,25 @@ def run_and_report(
     print_summary(summary, console=console, seconds=time.monotonic() - started)
     write_run_report(config, console=console, log_path=log_path, verbose=verbose)
     return EXIT_OK
+
+
+def _report_interrupted(
+    config: PipelineConfig,
+    stop: Interrupted,
+    where: str | None,
+    console: Console,
+    log_path: Path,
+    verbose: bool,
+) -> int:
+    """Say where a signal stopped the run, then write the report of what ran."""
+    logging.getLogger(__name__).warning("Run stopped by %s during %s", stop.signal_name, where)
+    console.print(f"  [red]✗[/] interrupted during {where or 'set-up'} ({stop.signal_name})")
+    console.print("Completed components are cached; run again to resume.")
+    if where != steps.PUSHER:
+        console.print("Nothing new was pushed; the served model is unchanged.")
+    with contextlib.suppress(KeyboardInterrupt):  # a second signal skips the report
+        write_run_report(config, console=console, log_path=log_path, verbose=verbose)
+    return stop.exit_code
 
 
 def write_run_report(

@@ -197,7 +197,25 @@ def test_the_runner_is_chosen_by_flag_not_by_beam_arg():
 
 
 def test_direct_only_flags_are_refused_elsewhere():
-    with pytest.raises(BeamArgsError, match="need --beam-runner direct"):
+    with pytest.raises(BeamArgsError, match="--direct-num-workers applies to --beam-runner direct"):
         beam_args(BeamSettings(runner="flink", job_endpoint="h:1", direct_num_workers=2))
-    with pytest.raises(BeamArgsError, match="are for --beam-runner portable"):
+    with pytest.raises(
+        BeamArgsError, match="--job-endpoint applies to --beam-runner portable or flink or spark"
+    ):
         beam_args(BeamSettings(job_endpoint="h:1"))
+
+
+@pytest.mark.parametrize(
+    ("runner", "flag", "value"),
+    [
+        ("direct", "project", "p"),
+        ("direct", "worker_image", "img"),
+        ("flink", "temp_location", "gs://b/t"),
+        ("dataflow", "worker_pool", "h:1"),
+        ("portable", "job_server_jar", "x.jar"),
+    ],
+)
+def test_a_flag_for_another_runner_is_refused(runner, flag, value):
+    """Given without the runner it is for, a flag means a forgotten --beam-runner."""
+    with pytest.raises(BeamArgsError, match=f"--{flag.replace('_', '-')} applies to"):
+        beam_args(BeamSettings(runner=runner, **{flag: value}))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import fcntl
 import os
 import random
 import re
@@ -38,6 +39,7 @@ from pipeline import steps as P
 from pipeline.defaults import sample_data_root
 from pipeline.metadata.summary import RunSummary, summarize_latest_run
 from pipeline.metadata.versions import versions_on_disk
+from pipeline.runners.process import LOCK_FILE
 from serving.client import RestClient
 from serving.rows import to_instances
 
@@ -436,6 +438,13 @@ def _unseen_payment_type(row, rng):
     return row
 
 
+def _cent_more_fare(row, rng):
+    """New data (nothing is cached) that passes the gate."""
+    if row["fare"] and rng.random() < 0.1:
+        row["fare"] = f"{float(row['fare']) + 0.01:.2f}"
+    return row
+
+
 def _tenfold_fare(row, rng):
     row["fare"] = f"{float(row['fare']) * 10:.2f}"
     return row
@@ -482,11 +491,18 @@ def test_tenfold_fares_are_blocked_as_drift(stage, crashed_then_resumed):
 # --- Accepted data, interrupted with Ctrl-C once it passed the gate ---
 
 
-def _interrupt_after_gate(stage: Stage, data: Path, *extra: str) -> tuple[int, str]:
+def _interrupt_after_gate(
+    stage: Stage, data: Path, *extra: str, signum: int = signal.SIGINT
+) -> tuple[int, str]:
     run = Background(stage, data, *extra)
     run.wait_for(lambda: "DataGate" in run.text(), "the gate's decision")
     time.sleep(1)
-    return run.signal(signal.SIGINT), run.text()
+    return run.signal(signum), run.text()
+
+
+# A component after the gate: a signal that lands inside a finalizer is
+# raised again at the next component's start.
+_STOPPED_AFTER_GATE = re.compile(r"✗ interrupted during (Transform|Trainer|Attributions)\b")
 
 
 def test_extra_column_is_reported_and_does_not_stop_training(stage, crashed_then_resumed):
@@ -498,7 +514,8 @@ def test_extra_column_is_reported_and_does_not_stop_training(stage, crashed_then
     data = _write_csv(stage.home / "extra-column", *_sample_with(add_rating, ("driver_rating",)))
     code, output = _interrupt_after_gate(stage, data)
     assert re.search(r"✓ DataGate\s+executed", output), output
-    assert code == 130 and "interrupted during Transform" in output, output
+    assert code == 130 and _STOPPED_AFTER_GATE.search(output), output
+    assert "(SIGINT)" in output and "Nothing new was pushed" in output
     summary = latest_run(stage)
     assert summary.gate.passed
     [finding] = summary.gate.findings[:1]
@@ -561,6 +578,22 @@ def test_disk_full_on_the_push_target(stage, crashed_then_resumed, tiny_serving_
     assert os.listdir(base) == [before.version], "no partial version, no staging left"
     assert_still_serving(stage, before, url=server.rest_url)
     _record("disk full on the push target", result.stdout, exit=1, trained="cached", pushed="no")
+
+
+def test_sigterm_stops_a_run_like_ctrl_c(stage, crashed_then_resumed):
+    """What `docker stop`, systemd and `timeout` send: a message, a report, exit 143."""
+    before = served(stage)
+    data = _write_csv(stage.home / "sigterm", *_sample_with(_cent_more_fare))
+    code, output = _interrupt_after_gate(stage, data, signum=signal.SIGTERM)
+    assert code == 143, output
+    assert _STOPPED_AFTER_GATE.search(output) and "(SIGTERM)" in output, output
+    assert "Nothing new was pushed; the served model is unchanged." in output
+    assert re.search(r"Report:\s+\S+index\.html", output), "the report of what ran"
+    assert "Traceback" not in output
+    with open(stage.root / LOCK_FILE) as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released: no BlockingIOError
+    assert_still_serving(stage, before)
+    _record("SIGTERM after the gate", output, exit=143, gate="passed", pushed="no")
 
 
 def test_a_reviewed_drift_is_let_through_with_allow_anomalies(stage, crashed_then_resumed):

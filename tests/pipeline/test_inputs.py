@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 from pathlib import Path
 
 import pytest
 
+from pipeline.fingerprints import data_file_hashes
 from pipeline.inputs import DataError, check_data_root
 
 
@@ -162,3 +164,84 @@ def test_several_files_are_counted(schema, tmp_path, sample_rows):
     _write(tmp_path, "a.csv", _csv(header, rows[:20]))
     _write(tmp_path, "b.csv", _csv(header, rows[20:]))
     assert check_data_root(tmp_path, schema).rows == len(rows)
+
+
+# --- The CSV standard, as CsvExampleGen reads it -------------------------------------------
+
+
+def _quoted(header, rows) -> str:
+    """`rows` written by Python's csv module: fields with commas, quotes or newlines quoted."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerows([header, *rows])
+    return out.getvalue()
+
+
+def test_a_quoted_field_may_hold_a_line_break(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[3][header.index("company")] = 'Taxi "Affiliation"\nServices, Inc.'
+    _write(tmp_path, "data.csv", _quoted(header, rows))
+    assert check_data_root(tmp_path, schema).rows == len(rows)
+
+
+def test_a_quote_that_never_closes_names_its_line(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    rows = [list(r) for r in rows]
+    rows[5][header.index("company")] = '"Flash Cab'
+    path = _write(tmp_path, "data.csv", _csv(header, rows))
+    with pytest.raises(DataError, match=f"{path}: line 7 opens a quoted field that is never"):
+        check_data_root(tmp_path, schema)
+
+
+def test_a_byte_order_mark_is_named_with_its_remedy(schema, tmp_path, sample_rows):
+    path = _write(tmp_path, "data.csv", b"\xef\xbb\xbf" + _csv(*sample_rows).encode())
+    with pytest.raises(DataError, match=f"{path}: starts with a UTF-8 byte-order mark") as e:
+        check_data_root(tmp_path, schema)
+    assert "sed -i" in str(e.value) and "missing column" not in str(e.value)
+
+
+@pytest.mark.parametrize("column", ["fare", "company"])  # required, then optional
+def test_a_column_named_twice_is_refused_by_name(schema, tmp_path, sample_rows, column):
+    header, rows = sample_rows
+    first = header.index(column)
+    path = _write(tmp_path, "data.csv", _csv([*header, column], [[*r, r[first]] for r in rows]))
+    with pytest.raises(
+        DataError,
+        match=rf"{path}: column '{column}' appears 2 times in the header "
+        rf"\(columns {first + 1}, {len(header) + 1}\)",
+    ):
+        check_data_root(tmp_path, schema)
+
+
+def test_quoted_header_names_are_refused(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    text = _csv([f'"{h}"' for h in header], rows)
+    path = _write(tmp_path, "data.csv", text)
+    with pytest.raises(DataError, match=f"{path}: the header quotes column names"):
+        check_data_root(tmp_path, schema)
+
+
+def test_a_header_column_without_a_name(schema, tmp_path, sample_rows):
+    header, rows = sample_rows
+    path = _write(tmp_path, "data.csv", _csv([*header, ""], [[*r, "1"] for r in rows]))
+    with pytest.raises(DataError, match=rf"{path}: column {len(header) + 1} of the header has no"):
+        check_data_root(tmp_path, schema)
+
+
+def test_a_symlinked_file_is_read_where_it_points(schema, tmp_path, sample_rows):
+    elsewhere = _write(tmp_path / "elsewhere", "kept.csv", _csv(*sample_rows))
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "data.csv").symlink_to(elsewhere)
+    summary = check_data_root(root, schema)
+    assert summary.rows == len(sample_rows[1])
+    hashes = data_file_hashes(root, summary.files)
+    assert [name for name, _ in hashes] == ["data.csv"]
+
+
+def test_a_broken_symlink_is_named(schema, tmp_path, sample_rows):
+    _write(tmp_path, "a.csv", _csv(*sample_rows))
+    (tmp_path / "b.csv").symlink_to(tmp_path / "gone.csv")
+    with pytest.raises(DataError, match=r"b\.csv is a symbolic link to .*gone\.csv, which does"):
+        check_data_root(tmp_path, schema)

@@ -2,7 +2,9 @@
 
 TFX's CsvExampleGen reads only an empty cell as missing; a numeric column
 holding `NA` would be inferred as text and fail validation. This component
-takes the dataset's tokens as a parameter and otherwise behaves as TFX's.
+takes the dataset's tokens as a parameter, reads the columns the curated schema
+types as those types (TFX infers them: whole numbers in a float column would
+become integers the schema refuses), and otherwise behaves as TFX's.
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ class CsvExampleGen(FileBasedExampleGen):
         input_config: example_gen_pb2.Input,
         output_config: example_gen_pb2.Output,
         missing_values: tuple[str, ...] = (),
+        schema_path: str | None = None,
     ) -> None:
         spec = CsvExampleGenSpec(
             input_base=input_base,
             input_config=input_config,
             output_config=output_config or utils.make_default_output_config(input_config),
             missing_values=json.dumps(list(missing_values)),
+            schema_path=schema_path,
             output_data_format=example_gen_pb2.FORMAT_TF_EXAMPLE,
             output_file_format=example_gen_pb2.FORMAT_TFRECORDS_GZIP,
             examples=channel.Channel(type=standard_artifacts.Examples),
