@@ -77,6 +77,11 @@ class GateConfig:
     # PipelineConfig fills both in from the dataset.
     compared: tuple[str, ...] = ()
     long_tailed: tuple[str, ...] = ()
+    # The dataset's timestamp column (seconds since 1970): a value later than
+    # the run's start plus this margin blocks (a wrong unit, year or clock).
+    # Two days leave room for data written in any time zone.
+    time_feature: str | None = None
+    future_margin_seconds: int = 2 * 24 * 3600
 
     @classmethod
     def for_dataset(cls, spec: DatasetSpec, **settings) -> GateConfig:
@@ -86,6 +91,7 @@ class GateConfig:
             **{
                 "compared": (*spec.model_features(), *spec.label_inputs()),
                 "long_tailed": (*logged, *spec.label_inputs()),
+                "time_feature": spec.time_feature,
                 **settings,
             }
         )
@@ -269,7 +275,7 @@ class PipelineConfig:
             )
         if not self.gate.compared and self.dataset is not None:
             settings = {f.name: getattr(self.gate, f.name) for f in dataclasses.fields(self.gate)}
-            del settings["compared"], settings["long_tailed"]
+            del settings["compared"], settings["long_tailed"], settings["time_feature"]
             object.__setattr__(self, "gate", GateConfig.for_dataset(self.dataset, **settings))
         if self.dataset is not None:
             known = self.dataset.model_features()

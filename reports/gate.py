@@ -45,6 +45,14 @@ def report(run: Run) -> Section:
         return section
     if outcome.passed:
         section.note("Passed: the data was fit to train on.", "good")
+    elif outcome.out_of_bounds:
+        section.note(
+            "Blocked: the run stopped before Transform and Trainer; nothing was trained or "
+            f"pushed. {', '.join(outcome.out_of_bounds)} hold values no real example can have "
+            "(outside the schema's bounds, or in the future): correct or remove those rows "
+            "(README: 'Bounds').",
+            "bad",
+        )
     else:
         section.note(
             "Blocked: the run stopped before Transform and Trainer; nothing was trained or "

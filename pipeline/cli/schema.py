@@ -6,6 +6,8 @@ reviewed diff: this command lets TFDV relax the curated schema just enough
 to accept the new data (`tfdv.update_schema`), rewrites the file in place
 with its header comment kept, and lists the features that changed. Review
 with `git diff schemas/`, then commit it, or `git checkout schemas/` to drop it.
+Numeric bounds (float_domain, int_domain) are limits no real example crosses,
+not a description of the data so far: they are never widened.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from google.protobuf import text_format
 
 from schemas import DEFAULT_DATASET, load_schema, read_dataset
 from schemas import schema_path as schema_of
+
+NUMERIC_DOMAINS = ("float_domain", "int_domain")
 
 
 def add_parser(subparsers) -> None:
@@ -62,6 +66,24 @@ def changed_features(before, after) -> list[str]:
     )
 
 
+def keep_bounds(before, after) -> list[str]:
+    """Put `before`'s numeric bounds back into `after`; the features whose bounds
+    the update had widened."""
+    bounded = {f.name: f for f in before.feature if f.WhichOneof("domain_info") in NUMERIC_DOMAINS}
+    widened = []
+    for feature in after.feature:
+        original = bounded.get(feature.name)
+        if original is None:
+            continue
+        kind = original.WhichOneof("domain_info")
+        if feature.WhichOneof("domain_info") != kind or getattr(feature, kind) != getattr(
+            original, kind
+        ):
+            widened.append(feature.name)
+            getattr(feature, kind).CopyFrom(getattr(original, kind))
+    return widened
+
+
 def update_schema(
     schema_path: Path,
     data_root: Path,
@@ -71,7 +93,7 @@ def update_schema(
     """Rewrite `schema_path` so that it accepts `data_root`'s CSV files; the changed features."""
     import tensorflow_data_validation as tfdv
 
-    from pipeline.inputs import check_data_root, csv_statistics
+    from pipeline.inputs import DataError, check_data_root, csv_statistics
 
     original_text = schema_path.read_text()
     schema = load_schema(schema_path)
@@ -79,6 +101,14 @@ def update_schema(
     stats = csv_statistics(data_root, missing_values, schema, pattern)
     # Shapes and presence were curated by hand; only domains and ranges widen.
     updated = tfdv.update_schema(schema, stats, infer_feature_shape=False)
+    kept = keep_bounds(schema, updated)
+    if kept:
+        raise DataError(
+            f"{data_root} holds values outside the bounds of {', '.join(kept)} in "
+            f"{schema_path}. Bounds are limits no real example crosses, so they are never "
+            "widened from data: correct or remove those rows, or edit the bound by hand if "
+            "it is wrong."
+        )
     changed = changed_features(schema, updated)
     if changed:
         body = text_format.MessageToString(updated)

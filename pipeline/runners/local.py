@@ -139,13 +139,21 @@ def _report_blocked_gate(config: PipelineConfig, where: str, console: Console) -
     )
     for line in describe(outcome.blocking):
         console.print(f"    [red]{line}[/]")
-    features = sorted({f.feature for f in outcome.blocking if f.feature})
     console.print("Nothing was trained or pushed; the served model is unchanged.")
-    console.print(
-        "If the change is expected: review it, then run again with "
-        f"--allow-anomalies {','.join(features) or '*'} "
-        "(or update the schema: README.md, 'Updating the schema')."
-    )
+    impossible = outcome.out_of_bounds
+    if impossible:
+        console.print(
+            f"{', '.join(impossible)}: values no real example can have (outside the schema's "
+            "bounds, or in the future). Correct or remove those rows; if a bound itself is "
+            "wrong, change it in the dataset's curated schema (README.md, 'Bounds')."
+        )
+    features = sorted({f.feature for f in outcome.blocking if f.feature} - set(impossible))
+    if features or not impossible:
+        console.print(
+            "If the change is expected: review it, then run again with "
+            f"--allow-anomalies {','.join(features) or '*'} "
+            "(or update the schema: README.md, 'Updating the schema')."
+        )
     return True
 
 

@@ -13,6 +13,7 @@ beside this module.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
@@ -22,13 +23,26 @@ from pipeline.config import GateConfig
 # TFDV reports a column the schema does not know as this anomaly type.
 NEW_COLUMN = "SCHEMA_NEW_COLUMN"
 ALLOW_ALL = "*"
+# A timestamp later than the run's start (plus the margin): the gate's own kind.
+FUTURE_TIME = "FUTURE_TIME"
+# Values outside the schema's bounds (float_domain, int_domain) or in the future:
+# impossible values, to be corrected in the data, never accepted as a change.
+OUT_OF_BOUNDS = frozenset(
+    {
+        "FLOAT_TYPE_SMALL_FLOAT",
+        "FLOAT_TYPE_BIG_FLOAT",
+        "INT_TYPE_SMALL_INT",
+        "INT_TYPE_BIG_INT",
+        FUTURE_TIME,
+    }
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Finding:
     """One thing the gate found, in words a person can act on."""
 
-    check: str  # "schema", "empty split", "skew" or "drift"
+    check: str  # "schema", "bounds", "empty split", "skew" or "drift"
     split: str
     feature: str  # "" for a finding about a whole split
     kind: str  # TFDV's anomaly type name, or the check's own
@@ -52,6 +66,13 @@ class GateOutcome:
     @property
     def passed(self) -> bool:
         return not self.blocking
+
+    @property
+    def out_of_bounds(self) -> tuple[str, ...]:
+        """Features blocked for impossible values, which no flag should wave through."""
+        return tuple(
+            sorted({f.feature for f in self.blocking if OUT_OF_BOUNDS & set(f.kind.split(","))})
+        )
 
     def to_json(self) -> str:
         return json.dumps(
@@ -164,6 +185,51 @@ def empty_split_findings(
                     blocking=not accepted("", config),
                 )
             )
+    return findings
+
+
+def _max_value(stats: statistics_pb2.DatasetFeatureStatisticsList, name: str) -> float | None:
+    for dataset in stats.datasets:
+        for feature in dataset.features:
+            if list(feature.path.step) == [name] and feature.HasField("num_stats"):
+                return feature.num_stats.max
+    return None
+
+
+def _when(seconds: float) -> str:
+    try:
+        moment = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return f"{seconds:g} seconds after 1970"
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def future_time_findings(
+    statistics_by_split: dict[str, statistics_pb2.DatasetFeatureStatisticsList],
+    config: GateConfig,
+    now: float,
+) -> list[Finding]:
+    """The dataset's timestamps later than `now` plus the margin: impossible values."""
+    name = config.time_feature
+    if not name:
+        return []
+    findings = []
+    for split, stats in sorted(statistics_by_split.items()):
+        latest = _max_value(stats, name)
+        if latest is None or latest <= now + config.future_margin_seconds:
+            continue
+        findings.append(
+            Finding(
+                check="bounds",
+                split=split,
+                feature=name,
+                kind=FUTURE_TIME,
+                description=f"The latest value is {_when(latest)}, after this run started "
+                f"({_when(now)}) plus {config.future_margin_seconds / 86400:g} days: timestamps "
+                "must be seconds since 1970 (UTC), and data cannot come from the future.",
+                blocking=not accepted(name, config),
+            )
+        )
     return findings
 
 

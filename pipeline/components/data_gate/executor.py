@@ -7,6 +7,7 @@ reads the artifacts, measures skew and drift, and records the outcome.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
@@ -112,10 +113,14 @@ def evaluate(
     schema,
     previous_statistics_uri: str,
     config: GateConfig,
+    now: float | None = None,
 ) -> decision.GateOutcome:
-    """The gate's whole decision on loaded artifacts."""
+    """The gate's whole decision on loaded artifacts (`now`: the run's clock)."""
     findings = decision.schema_findings(anomalies, config)
     findings += decision.empty_split_findings(statistics, config)
+    findings += decision.future_time_findings(
+        statistics, config, time.time() if now is None else now
+    )
     measurements = []
     train = statistics.get(TRAIN_SPLIT)
     if train is None or findings_block_splits(findings):

@@ -34,6 +34,8 @@ def config_from_json(text: str) -> GateConfig:
         min_rows_to_compare=data["min_rows_to_compare"],
         compared=tuple(data.get("compared", ())),
         long_tailed=tuple(data.get("long_tailed", ())),
+        time_feature=data.get("time_feature"),
+        future_margin_seconds=data.get("future_margin_seconds", GateConfig.future_margin_seconds),
     )
 
 

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipeline.cli.schema import update_schema
+from pipeline.inputs import DataError
 from schemas import load_schema, packaged_schema
 
 PROJECT = Path(__file__).resolve().parents[3]
@@ -57,3 +60,18 @@ def test_the_command_reports_what_changed(sample_csv, tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"Updated {schema}: payment_type." in result.stdout
     assert "git diff schemas/" in result.stdout
+
+
+def test_bounds_are_never_widened_from_data(sample_csv, tmp_path):
+    schema = tmp_path / "schema.pbtxt"
+    shutil.copy(packaged_schema(), schema)
+    data = _bitcoin_trips(sample_csv, tmp_path / "data")
+    text = (data / "data.csv").read_text().splitlines()
+    header = text[0].split(",")
+    row = text[1].split(",")
+    row[header.index("fare")] = "1e308"
+    (data / "data.csv").write_text("\n".join([*text, ",".join(row)]) + "\n")
+    before = schema.read_text()
+    with pytest.raises(DataError, match=r"values outside the bounds of fare in .* never widened"):
+        update_schema(schema, data)
+    assert schema.read_text() == before, "nothing is written"
