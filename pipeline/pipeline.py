@@ -167,6 +167,8 @@ def create_pipeline(config: PipelineConfig) -> tfx_pipeline.Pipeline:
         schema=schema_gen.outputs["schema"],
         anomalies=example_validator.outputs["anomalies"],
         previous=accepted_data.outputs[gate_spec.PREVIOUS_KEY],
+        examples=example_gen.outputs["examples"],
+        dataset=config.dataset.for_training().to_json(),
         config=config.gate,
     ).with_id(steps.DATA_GATE)
 

@@ -1,8 +1,9 @@
 """DataGate: the TFX component that stops a run on bad data, before Transform.
 
-It reads StatisticsGen's statistics, ExampleValidator's anomalies and the
-schema, compares the splits with each other (skew) and with the last data
-that passed the gate (drift), and decides with `decision.py`.
+It reads StatisticsGen's statistics, ExampleValidator's anomalies, the
+schema and the train split's labels, compares the splits with each other
+(skew) and with the last data that passed the gate (drift), and decides with
+`decision.py`.
 
 A blocked gate is a *failed* execution whose result message is the
 outcome as JSON: TFX records it in ML Metadata, the LocalDagRunner stops,
@@ -35,12 +36,16 @@ class DataGate(base_component.BaseComponent):
         anomalies: types.BaseChannel,
         config: GateConfig,
         previous: types.BaseChannel | None = None,
+        examples: types.BaseChannel | None = None,
+        dataset: str | None = None,
     ) -> None:
         spec = DataGateSpec(
             statistics=statistics,
             schema=schema,
             anomalies=anomalies,
             previous=previous,
+            examples=examples,
+            dataset=dataset,
             gate_config=config_to_json(config),
             result=types.Channel(type=DataValidation),
         )

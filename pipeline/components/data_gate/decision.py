@@ -16,8 +16,10 @@ import dataclasses
 import datetime
 import json
 
+import numpy as np
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
+from models.dataset import DatasetSpec
 from pipeline.config import GateConfig
 
 # TFDV reports a column the schema does not know as this anomaly type.
@@ -42,7 +44,7 @@ OUT_OF_BOUNDS = frozenset(
 class Finding:
     """One thing the gate found, in words a person can act on."""
 
-    check: str  # "schema", "bounds", "empty split", "skew" or "drift"
+    check: str  # "schema", "bounds", "label", "empty split", "skew" or "drift"
     split: str
     feature: str  # "" for a finding about a whole split
     kind: str  # TFDV's anomaly type name, or the check's own
@@ -231,6 +233,65 @@ def future_time_findings(
             )
         )
     return findings
+
+
+ONE_CLASS = "ONE_CLASS"
+CONSTANT_LABEL = "CONSTANT_LABEL"
+MISSING_CLASS = "MISSING_CLASS"
+# A label the model cannot learn from: no flag accepts it, only more data helps.
+UNLEARNABLE = frozenset({ONE_CLASS, CONSTANT_LABEL})
+
+
+def label_findings(labels: np.ndarray, spec: DatasetSpec, split: str = "train") -> list[Finding]:
+    """A single class (or a constant regression label) blocks; an absent class is noted."""
+    if labels.size == 0:
+        return []  # an empty split is its own finding
+    name = spec.label.column or spec.label.hook or "label"
+    if spec.task == "regression":
+        if np.all(labels == labels[0]):
+            return [
+                Finding(
+                    check="label",
+                    split=split,
+                    feature=name,
+                    kind=CONSTANT_LABEL,
+                    description=f"Every one of the {labels.size} training examples has the label "
+                    f"value {labels[0]:g}: there is nothing to learn. Add examples with other "
+                    "values.",
+                    blocking=True,
+                )
+            ]
+        return []
+    names = spec.class_names()
+    present = sorted({int(v) for v in np.unique(labels)})
+    if len(present) < 2:
+        only = names[present[0]] if present and present[0] < len(names) else str(present)
+        return [
+            Finding(
+                check="label",
+                split=split,
+                feature=name,
+                kind=ONE_CLASS,
+                description=f"All {labels.size} training examples are of one class ('{only}'): "
+                "a classifier needs examples of at least two. Add examples of the other "
+                f"classes ({', '.join(repr(n) for n in names if n != only)}).",
+                blocking=True,
+            )
+        ]
+    absent = [n for i, n in enumerate(names) if i not in present]
+    if absent:
+        return [
+            Finding(
+                check="label",
+                split=split,
+                feature=name,
+                kind=MISSING_CLASS,
+                description=f"No training example is of class {', '.join(map(repr, absent))}: "
+                "the model will never predict it.",
+                blocking=False,
+            )
+        ]
+    return []
 
 
 def decide(

@@ -10,6 +10,7 @@ import os
 import time
 from typing import Any
 
+import numpy as np
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import types
 from tfx.dsl.components.base import base_executor
@@ -17,8 +18,9 @@ from tfx.proto.orchestration import execution_result_pb2
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from models.dataset import DatasetSpec
 from pipeline.components import standard_outputs
-from pipeline.components.data_gate import comparisons, decision
+from pipeline.components.data_gate import comparisons, decision, labels
 from pipeline.components.data_gate.artifacts import (
     PASSED_PROPERTY,
     RESULT_FILE,
@@ -28,6 +30,8 @@ from pipeline.components.data_gate.artifacts import (
 from pipeline.components.data_gate.spec import (
     ANOMALIES_KEY,
     CONFIG_KEY,
+    DATASET_KEY,
+    EXAMPLES_KEY,
     PREVIOUS_KEY,
     RESULT_KEY,
     SCHEMA_KEY,
@@ -114,9 +118,13 @@ def evaluate(
     previous_statistics_uri: str,
     config: GateConfig,
     now: float | None = None,
+    labels: tuple[np.ndarray, DatasetSpec] | None = None,
 ) -> decision.GateOutcome:
-    """The gate's whole decision on loaded artifacts (`now`: the run's clock)."""
+    """The gate's whole decision on loaded artifacts (`now`: the run's clock; `labels`:
+    the train split's encoded labels and the spec they follow)."""
     findings = decision.schema_findings(anomalies, config)
+    if labels is not None:
+        findings += decision.label_findings(*labels)
     findings += decision.empty_split_findings(statistics, config)
     findings += decision.future_time_findings(
         statistics, config, time.time() if now is None else now
@@ -157,6 +165,16 @@ def findings_block_splits(findings: list[decision.Finding]) -> bool:
     return any(f.check == "empty split" for f in findings)
 
 
+def _labels(input_dict, exec_properties, schema) -> tuple[np.ndarray, DatasetSpec] | None:
+    examples = input_dict.get(EXAMPLES_KEY) or []
+    dataset = exec_properties.get(DATASET_KEY)
+    if not examples or not dataset:
+        return None
+    spec = DatasetSpec.from_json(dataset)
+    split_uri = artifact_utils.get_split_uri(examples, TRAIN_SPLIT)
+    return labels.train_labels(split_uri, schema, spec), spec
+
+
 class DataGateExecutor(base_executor.BaseExecutor):
     """Decides, writes `gate.json`, and fails the execution when blocked."""
 
@@ -174,6 +192,7 @@ class DataGateExecutor(base_executor.BaseExecutor):
         anomalies = standard_outputs.anomalies_by_split(
             artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY])
         )
+        labels = _labels(input_dict, exec_properties, schema)
         previous = input_dict.get(PREVIOUS_KEY) or []
         previous_uri = (
             previous[0].get_string_custom_property(STATISTICS_URI_PROPERTY) if previous else ""
@@ -184,6 +203,7 @@ class DataGateExecutor(base_executor.BaseExecutor):
             schema,
             previous_uri,
             config,
+            labels=labels,
         )
 
         if not outcome.passed:

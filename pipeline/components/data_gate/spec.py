@@ -18,6 +18,9 @@ PREVIOUS_KEY = "previous"
 CANDIDATE_KEY = "candidate"
 RESULT_KEY = "result"
 CONFIG_KEY = "gate_config"
+EXAMPLES_KEY = "examples"
+# The dataset's training spec (DatasetSpec.for_training JSON): how to compute the label.
+DATASET_KEY = "dataset"
 
 
 def config_to_json(config: GateConfig) -> str:
@@ -42,12 +45,16 @@ def config_from_json(text: str) -> GateConfig:
 class DataGateSpec(types.ComponentSpec):
     PARAMETERS = {  # noqa: RUF012 - TFX reads specs from plain class attributes
         CONFIG_KEY: component_spec.ExecutionParameter(type=str),
+        DATASET_KEY: component_spec.ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {  # noqa: RUF012
         STATISTICS_KEY: component_spec.ChannelParameter(type=standard_artifacts.ExampleStatistics),
         SCHEMA_KEY: component_spec.ChannelParameter(type=standard_artifacts.Schema),
         ANOMALIES_KEY: component_spec.ChannelParameter(type=standard_artifacts.ExampleAnomalies),
         PREVIOUS_KEY: component_spec.ChannelParameter(type=DataValidation, optional=True),
+        EXAMPLES_KEY: component_spec.ChannelParameter(
+            type=standard_artifacts.Examples, optional=True
+        ),
     }
     OUTPUTS = {  # noqa: RUF012
         RESULT_KEY: component_spec.ChannelParameter(type=DataValidation),

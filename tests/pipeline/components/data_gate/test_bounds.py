@@ -52,7 +52,6 @@ def test_the_sample_is_inside_every_bound(tmp_path, sample_rows, csv_writer):
         ("tips", "-5", "FLOAT_TYPE_SMALL_FLOAT"),
         ("trip_seconds", str(10 * 24 * 3600), "INT_TYPE_BIG_INT"),
         ("trip_start_timestamp", "-86400", "INT_TYPE_SMALL_INT"),
-        ("dropoff_census_tract", "99", "INT_TYPE_SMALL_INT"),
     ],
 )
 def test_a_value_outside_the_schemas_bounds_blocks_a_first_run(
