@@ -488,6 +488,142 @@ def test_tenfold_fares_are_blocked_as_drift(stage, crashed_then_resumed):
     _record("skewed span (fares x10)", result.stdout, exit=3, trained="no", pushed="no")
 
 
+# --- Impossible data never trains; every remedy the gate prints works ---
+
+
+def _accepted_data_ids(stage: Stage) -> set[int]:
+    """The gate results that passed: what later runs measure drift against."""
+    import ml_metadata as mlmd
+    from tfx.orchestration import metadata
+
+    from pipeline.components.data_gate.artifacts import DataValidation
+
+    store = mlmd.MetadataStore(
+        metadata.sqlite_metadata_connection_config(str(stage.root / "metadata.sqlite"))
+    )
+    return {a.id for a in store.get_artifacts_by_type(DataValidation.TYPE_NAME)}
+
+
+def _advice(output: str) -> list[str]:
+    """The flag the gate's message tells a person to rerun with."""
+    match = re.search(r"run again with (--allow-anomalies \S+)", output)
+    assert match, output
+    return match.group(1).split()
+
+
+def test_following_the_gates_advice_trains_on_the_reviewed_data(stage, crashed_then_resumed):
+    data = _write_csv(stage.home / "bitcoin", *_sample_with(_unseen_payment_type))
+    blocked = run_cli(stage, data)
+    assert blocked.returncode == 3, blocked.stdout + blocked.stderr
+    advice = _advice(blocked.stdout)
+    assert advice == ["--allow-anomalies", "payment_type"]
+    result = run_cli(stage, data, *advice)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"✓ Trainer\s+executed", result.stdout), result.stdout
+    assert "Pushed:" in result.stdout and "Traceback" not in result.stdout + result.stderr
+    _record(
+        "unseen category, rerun with the gate's advice " + " ".join(advice),
+        result.stdout,
+        exit=0,
+        trained="yes",
+    )
+
+
+def test_updating_the_schema_as_advised_trains_on_the_new_data(stage, crashed_then_resumed):
+    from schemas import packaged_schema
+
+    data = _write_csv(stage.home / "bitcoin", *_sample_with(_unseen_payment_type))
+    schema = stage.home / "reviewed-schema.pbtxt"
+    shutil.copy(packaged_schema(), schema)
+    update = subprocess.run(
+        [sys.executable, "-m", "pipeline", "schema", "update", "--data-root", str(data),
+         "--schema", str(schema)],
+        capture_output=True, text=True, timeout=300, cwd=PROJECT,
+    )  # fmt: skip
+    assert update.returncode == 0 and "payment_type" in update.stdout, update.stderr
+    result = run_cli(stage, data, "--schema", str(schema))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"✓ Trainer\s+executed", result.stdout), result.stdout
+    summary = latest_run(stage)
+    assert summary.gate.passed and not summary.gate.blocking
+    _record("unseen category, rerun after `schema update`", result.stdout, exit=0, trained="yes")
+
+
+def _whole_fares(row, rng):
+    row["fare"] = str(round(float(row["fare"])))
+    return row
+
+
+def test_whole_number_fares_are_read_as_the_float_column_they_are(stage, tmp_path):
+    # A fresh root: no earlier data to measure drift against, so the column's type
+    # is all that could stop it.
+    data = _write_csv(tmp_path / "whole-fares", *_sample_with(_whole_fares))
+    fresh = dataclasses.replace(stage, root=tmp_path / "fresh-root")
+    result = run_cli(fresh, data, serving_dir=tmp_path / "serving")
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = latest_run(fresh)
+    assert summary.gate.passed
+    assert not [f for f in summary.gate.findings if f.feature == "fare"]
+    assert re.search(r"✓ Trainer\s+executed", result.stdout), result.stdout
+    _record("every fare a whole number (12, not 12.0)", result.stdout, exit=0, trained="yes")
+
+
+def _impossible_fares(row, rng):
+    if rng.random() < 0.01:
+        row["fare"], row["trip_miles"] = "1e308", "1e308"
+    return row
+
+
+def test_impossible_amounts_are_blocked_and_never_become_the_drift_reference(
+    stage, crashed_then_resumed
+):
+    before = served(stage)
+    accepted = _accepted_data_ids(stage)
+    data = _write_csv(stage.home / "fares-1e308", *_sample_with(_impossible_fares))
+    result = run_cli(stage, data)
+    summary = _assert_gate_blocked(stage, result, before)
+    assert set(summary.gate.out_of_bounds) == {"fare", "trip_miles"}
+    assert "values no real example can have" in result.stdout
+    advice = re.search(r"run again with --allow-anomalies (\S+)", result.stdout)
+    assert advice is None or not {"fare", "trip_miles"} & set(advice.group(1).split(",")), (
+        "no flag is offered to wave impossible values through"
+    )
+    assert _accepted_data_ids(stage) == accepted, "the blocked data is not a drift reference"
+    _record("1% of fares and distances at 1e308", result.stdout, exit=3, trained="no")
+
+
+def test_timestamps_in_the_future_are_blocked_on_a_first_run(stage, tmp_path):
+    def year_2200(row, rng):
+        if rng.random() < 0.1:
+            row["trip_start_timestamp"] = "7258118400"
+        return row
+
+    data = _write_csv(tmp_path / "year-2200", *_sample_with(year_2200))
+    fresh = dataclasses.replace(stage, root=tmp_path / "fresh-root")
+    result = run_cli(fresh, data, serving_dir=tmp_path / "serving")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "'trip_start_timestamp' (bounds; " in result.stdout
+    assert "2200-01-01 00:00 UTC" in result.stdout and "seconds since 1970" in result.stdout
+    assert not (tmp_path / "serving").exists()
+    _record("10% of timestamps in 2200, first run", result.stdout, exit=3, trained="no")
+
+
+def test_a_label_of_one_class_is_blocked_before_training(stage, crashed_then_resumed):
+    before = served(stage)
+
+    def no_tips(row, rng):
+        row["tips"] = "0"
+        return row
+
+    data = _write_csv(stage.home / "no-tips", *_sample_with(no_tips))
+    result = run_cli(stage, data, "--allow-anomalies", "tips")
+    summary = _assert_gate_blocked(stage, result, before)
+    [finding] = [f for f in summary.gate.blocking if f.check == "label"]
+    assert finding.kind == "ONE_CLASS"
+    assert "of one class ('not big tipper')" in result.stdout
+    _record("every label one class (no tips)", result.stdout, exit=3, trained="no")
+
+
 # --- Accepted data, interrupted with Ctrl-C once it passed the gate ---
 
 

@@ -10,6 +10,7 @@ serving folder.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -134,6 +135,21 @@ CASES: dict[str, list[tuple[list[str], str]]] = {
 }
 
 
+PROJECT = Path(__file__).resolve().parents[3]
+OUTCOMES: list[tuple[str, int, str]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def input_suite_record():
+    """The observed outcome of every case, in test-artifacts/input-suite.md."""
+    yield
+    out = PROJECT / "test-artifacts" / "input-suite.md"
+    out.parent.mkdir(exist_ok=True)
+    lines = ["| command line | exit | message |", "|---|---|---|"]
+    lines += [f"| `{a}` | {code} | {m.replace('|', '/')} |" for a, code, m in OUTCOMES]
+    out.write_text("\n".join(lines) + "\n")
+
+
 def _flags() -> set[str]:
     parser = argparse.ArgumentParser()
     run_cli.add_run_arguments(parser)
@@ -173,6 +189,11 @@ def test_a_bad_value_stops_before_anything_runs(place, capsys, argv, words):
         code = e.code
     said = capsys.readouterr()
     text = " ".join((said.out + said.err).split())
+    message = next(
+        (line for line in (said.out + said.err).splitlines() if "error" in line.lower()), text
+    )
+    tmp = str(place)
+    OUTCOMES.append((" ".join(argv).replace(tmp, "TMP"), code, message.strip().replace(tmp, "TMP")))
     assert code == 2, text
     assert words.replace("{tmp}", str(place)) in text
     assert "Traceback" not in text
