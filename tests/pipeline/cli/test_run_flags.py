@@ -176,8 +176,7 @@ def _walk():
             yield pytest.param(argv, words, id=f"{flag}-{i}")
 
 
-@pytest.mark.parametrize(("argv", "words"), list(_walk()))
-def test_a_bad_value_stops_before_anything_runs(place, capsys, argv, words):
+def _stops_before_anything_runs(place, capsys, argv: list[str], words: str) -> None:
     base = [
         "--data-root", str(place / "data"), "--pipeline-root", str(place / "root"),
         "--serving-dir", str(place / "serving"),
@@ -199,3 +198,69 @@ def test_a_bad_value_stops_before_anything_runs(place, capsys, argv, words):
     assert "Traceback" not in text
     assert not (place / "root" / "metadata.sqlite").exists()
     assert not (place / "serving").exists()
+
+
+@pytest.mark.parametrize(("argv", "words"), list(_walk()))
+def test_a_bad_value_stops_before_anything_runs(place, capsys, argv, words):
+    _stops_before_anything_runs(place, capsys, argv, words)
+
+
+def _lines(place) -> list[str]:
+    return (place / "data" / "data.csv").read_text().splitlines()
+
+
+def _bom(place) -> bytes:
+    return b"\xef\xbb\xbf" + (place / "data" / "data.csv").read_bytes()
+
+
+def _named_twice(column: str):
+    def write(place) -> str:
+        header, *rows = _lines(place)
+        names = header.split(",")
+        i = names.index(column)
+        return "\n".join([f"{header},{column}"] + [f"{r},{r.split(',')[i]}" for r in rows]) + "\n"
+
+    return write
+
+
+def _quoted_header(place) -> str:
+    header, *rows = _lines(place)
+    return "\n".join([",".join(f'"{n}"' for n in header.split(",")), *rows]) + "\n"
+
+
+def _unnamed_column(place) -> str:
+    header, *rows = _lines(place)
+    return "\n".join([f"{header},", *(f"{r},1" for r in rows)]) + "\n"
+
+
+def _unclosed_quote(place) -> str:
+    header, *rows = _lines(place)
+    rows[4] = rows[4] + ',"'
+    return "\n".join([f"{header},note", *(f"{r}," for r in rows[:4]), *rows[4:]]) + "\n"
+
+
+# What is wrong with the data file -> the words of the message.
+BAD_FILES = {
+    "byte-order mark": (_bom, "data.csv: starts with a UTF-8 byte-order mark"),
+    "required column twice": (_named_twice("fare"), "column 'fare' appears 2 times"),
+    "optional column twice": (_named_twice("company"), "column 'company' appears 2 times"),
+    "quoted header names": (_quoted_header, "the header quotes column names"),
+    "unnamed column": (_unnamed_column, "of the header has no name"),
+    "quote never closed": (_unclosed_quote, "opens a quoted field that is never closed"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_bad_csv_file_stops_before_anything_runs(place, capsys, case):
+    write, words = BAD_FILES[case]
+    content = write(place)
+    bad = place / "bad"
+    bad.mkdir()
+    target = bad / "data.csv"
+    target.write_bytes(content) if isinstance(content, bytes) else target.write_text(content)
+    _stops_before_anything_runs(place, capsys, ["--data-root", str(bad)], words)
+
+
+def test_a_broken_symlink_stops_before_anything_runs(place, capsys):
+    (place / "data" / "more.csv").symlink_to(place / "gone.csv")
+    _stops_before_anything_runs(place, capsys, [], "more.csv is a symbolic link to")
