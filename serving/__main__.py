@@ -32,9 +32,52 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+# tensorflow_model_server 2.16.1 flags (main.cc) this server accepts and does not
+# act on, with why: a deployment script written for TF Serving still starts, and
+# the log says what was ignored.
+NO_EFFECT_FLAGS: dict[str, tuple[type, str]] = {
+    "rest_api_num_threads": (int, "REST requests are served by one asyncio event loop"),
+    "enable_per_model_batching_parameters": (_bool, "batching parameters are server-wide"),
+    "num_load_threads": (int, "versions load one at a time"),
+    "num_unload_threads": (int, "versions unload one at a time"),
+    "max_num_load_retries": (int, "a failed load is retried at the next file-system poll"),
+    "load_retry_interval_micros": (int, "a failed load is retried at the next poll"),
+    "flush_filesystem_caches": (_bool, "there is no file-system cache to flush"),
+    "tensorflow_session_parallelism": (int, "TensorFlow's own thread pools are used"),
+    "tensorflow_session_config_file": (str, "sessions use TensorFlow's default ConfigProto"),
+    "tensorflow_intra_op_parallelism": (int, "TensorFlow's own thread pools are used"),
+    "tensorflow_inter_op_parallelism": (int, "TensorFlow's own thread pools are used"),
+    "platform_config_file": (str, "only TensorFlow SavedModels are served"),
+    "per_process_gpu_memory_fraction": (float, "there is no GPU"),
+    "saved_model_tags": (str, "models load with the 'serve' tag"),
+    "grpc_channel_arguments": (str, "gRPC runs with its defaults"),
+    "remove_unused_fields_from_bundle_metagraph": (_bool, "the metagraph is kept whole"),
+    "prefer_tflite_model": (_bool, "TFLite models are not served"),
+    "num_tflite_pools": (int, "TFLite models are not served"),
+    "num_tflite_interpreters_per_pool": (int, "TFLite models are not served"),
+    "xla_cpu_compilation_enabled": (_bool, "XLA JIT is not enabled"),
+    "enable_profiler": (_bool, "there is no profiler service"),
+    "thread_pool_factory_config_file": (str, "TensorFlow's own thread pools are used"),
+    "mixed_precision": (str, "models run in the precision they were saved in"),
+    "skip_initialize_tpu": (_bool, "there is no TPU"),
+    "enable_grpc_healthcheck_service": (_bool, "grpc.health.v1 is not served"),
+}
+# Flags whose silent no-op would be unsafe: TLS that is not there.
+REFUSED_FLAGS = {
+    "ssl_config_file": (str, "TLS is not implemented here: serve behind a TLS proxy"),
+    "use_alts_credentials": (_bool, "ALTS is not implemented here"),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line, with tensorflow_model_server's flag names."""
-    parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__.split("\n\n")[0])
+    """The command line, with tensorflow_model_server's flag names.
+
+    Names are exact, as for TF Serving's flag parser: `--enable_batch` is an error,
+    not `--enable_batching`.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m serving", description=__doc__.split("\n\n")[0], allow_abbrev=False
+    )
     add = parser.add_argument
 
     def flag(name: str, default: bool, help_text: str) -> None:
@@ -66,13 +109,55 @@ def build_parser() -> argparse.ArgumentParser:
     flag("--enable_model_warmup", True, "replay assets.extra/tf_serving_warmup_requests")
     add("--num_request_iterations_for_warmup", type=int, default=1)
     add("--grpc_max_threads", type=int, default=None, help="gRPC worker threads")
+    add("--grpc_socket_path", default=None, help="also serve gRPC on this UNIX socket")
+    flag(
+        "--enable_signature_method_name_check",
+        False,
+        "refuse :classify/:regress on signatures not saved with that method name",
+    )
+    flag("--version", False, "print the version and exit")
+    ignored = parser.add_argument_group("accepted for compatibility, no effect here")
+    for name, (kind, why) in NO_EFFECT_FLAGS.items():
+        nargs = {"nargs": "?", "const": True} if kind is _bool else {}
+        ignored.add_argument(f"--{name}", type=kind, default=None, help=why, **nargs)
+    for name, (kind, why) in REFUSED_FLAGS.items():
+        nargs = {"nargs": "?", "const": True} if kind is _bool else {}
+        ignored.add_argument(f"--{name}", type=kind, default=None, help=why, **nargs)
     return parser
+
+
+def ignored_flags(args: argparse.Namespace) -> list[str]:
+    """A log line for each accepted flag that was given but has no effect here."""
+    return [
+        f"--{name}={getattr(args, name)} has no effect here: {why}"
+        for name, (_, why) in NO_EFFECT_FLAGS.items()
+        if getattr(args, name) is not None
+    ]
 
 
 def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> ServerOptions:
     """Flags plus the container's environment variables, as `ServerOptions`."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    return options_from_args(parser, parser.parse_args(argv), environ)
+
+
+def version_text() -> str:
+    """What `--version` prints, in tensorflow_model_server's two lines."""
+    from importlib.metadata import version
+
+    return (
+        "TensorFlow ModelServer: python -m serving (the TensorFlow Serving 2.16.1 API)\n"
+        f"TensorFlow Library: {version('tensorflow')}"
+    )
+
+
+def options_from_args(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, environ: Mapping[str, str]
+) -> ServerOptions:
+    """Parsed flags plus the environment as `ServerOptions`, or a usage error (exit 2)."""
+    for name, (_, why) in REFUSED_FLAGS.items():
+        if getattr(args, name):
+            parser.error(f"--{name}: {why}")
     model_name = args.model_name or environ.get("MODEL_NAME") or "default"
     base_path = args.model_base_path
     if base_path is None and environ.get("MODEL_BASE_PATH"):
@@ -98,6 +183,8 @@ def parse_options(argv: Sequence[str] | None, environ: Mapping[str, str]) -> Ser
         "rest_api_enable_cors_support": args.rest_api_enable_cors_support,
         "enable_model_warmup": args.enable_model_warmup,
         "num_request_iterations_for_warmup": args.num_request_iterations_for_warmup,
+        "enable_signature_method_name_check": args.enable_signature_method_name_check,
+        "grpc_socket_path": args.grpc_socket_path,
     }
     if args.max_body_bytes is not None:
         values["max_body_bytes"] = args.max_body_bytes
@@ -113,7 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    options = parse_options(argv, os.environ)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        print(version_text())
+        return 0
+    options = options_from_args(parser, args, os.environ)
+    for line in ignored_flags(args):
+        logging.getLogger("serving").warning(line)
 
     from serving.server import ModelServer
 

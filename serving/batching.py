@@ -7,9 +7,13 @@ has waited `batch_timeout_micros`, whichever comes first, and it runs on one
 of `num_batch_threads` workers. Inputs are concatenated along dim 0 and the
 outputs split back by row counts.
 
-Unlike TF Serving, a request that cannot join a batch (scalar inputs, inputs
-with different dim 0, more rows than `max_batch_size`) is not rejected: it
-runs on its own. If a merged run fails, or an output does not have one row
+As in TF Serving, a request of more rows than `max_batch_size` is refused
+(`Task size N is larger than maximum input batch size M`); with
+`enable_large_batch_splitting`, batches hold at most
+`max_execution_batch_size` rows and a larger request runs on its own, which
+gives the answers TF Serving's split runs give. Unlike TF Serving, a request
+that cannot join a batch (scalar inputs, inputs with different dim 0) is not
+rejected: it runs on its own. If a merged run fails, or an output does not have one row
 per input row, the requests are re-run one by one so every caller gets its
 own answer or error, never a neighbour's. Ragged inputs are not padded.
 """
@@ -87,7 +91,13 @@ class Batcher:
     ) -> list[np.ndarray]:
         """Runs the step, batched with compatible concurrent steps when possible."""
         rows = _batch_rows(feeds)
-        if rows is None or rows > self._config.max_batch_size or self._closed:
+        if rows is not None and rows > self._config.max_batch_size:
+            raise ServingError(
+                Code.INVALID_ARGUMENT,
+                f"Task size {rows} is larger than maximum input batch size "
+                f"{self._config.max_batch_size}",
+            )
+        if rows is None or rows > self._config.execution_batch_size or self._closed:
             return servable.run(feeds, fetches, timeout_ms)
         task = _Task(servable, feeds, list(fetches), rows, time.monotonic())
         self._enqueue(task)
@@ -102,7 +112,7 @@ class Batcher:
 
     def _enqueue(self, task: _Task) -> None:
         key = _batch_key(task)
-        limit = self._config.max_enqueued_batches * self._config.max_batch_size
+        limit = self._config.max_enqueued_batches * self._config.execution_batch_size
         with self._cond:
             queue = self._queues.setdefault(key, collections.deque())
             if sum(t.rows for t in queue) + task.rows > limit:
@@ -134,7 +144,7 @@ class Batcher:
             ready_key, wait = None, None
             for key, queue in self._queues.items():
                 age = now - queue[0].enqueued
-                full = sum(t.rows for t in queue) >= self._config.max_batch_size
+                full = sum(t.rows for t in queue) >= self._config.execution_batch_size
                 if full or age >= timeout or self._closed:
                     if ready_key is None or queue[0].enqueued < self._queues[ready_key][0].enqueued:
                         ready_key = key
@@ -148,7 +158,7 @@ class Batcher:
     def _take(self, key: tuple) -> list[_Task]:
         queue = self._queues[key]
         tasks, rows = [], 0
-        while queue and rows + queue[0].rows <= self._config.max_batch_size:
+        while queue and rows + queue[0].rows <= self._config.execution_batch_size:
             task = queue.popleft()
             if not task.abandoned:
                 tasks.append(task)

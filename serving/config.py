@@ -60,17 +60,29 @@ class ModelConfig:
 class BatchingConfig:
     """The batching parameters this server honours (others are ignored)."""
 
+    # The largest request (TF's input_batch_size_limit): larger ones are refused.
     max_batch_size: int = 1000
     batch_timeout_micros: int = 0
     max_enqueued_batches: int = 10
     num_batch_threads: int = max(1, os.cpu_count() or 1)
+    # With splitting, batches run at most max_execution_batch_size rows (default
+    # max_batch_size), and a larger request is split across runs.
+    enable_large_batch_splitting: bool = False
+    max_execution_batch_size: int | None = None
+
+    @property
+    def execution_batch_size(self) -> int:
+        """The most rows one merged run holds."""
+        if self.enable_large_batch_splitting and self.max_execution_batch_size:
+            return self.max_execution_batch_size
+        return self.max_batch_size
 
 
 @dataclasses.dataclass(frozen=True)
 class MonitoringSettings:
     """Where (and whether) the Prometheus page is served."""
 
-    prometheus_enabled: bool = True
+    prometheus_enabled: bool = False
     prometheus_path: str = DEFAULT_PROMETHEUS_PATH
 
 
@@ -165,6 +177,11 @@ def read_batching_parameters(path: str | None) -> BatchingConfig:
         batch_timeout_micros=wrapped("batch_timeout_micros", defaults.batch_timeout_micros),
         max_enqueued_batches=wrapped("max_enqueued_batches", defaults.max_enqueued_batches),
         num_batch_threads=wrapped("num_batch_threads", defaults.num_batch_threads),
+        enable_large_batch_splitting=(
+            proto.HasField("enable_large_batch_splitting")
+            and proto.enable_large_batch_splitting.value
+        ),
+        max_execution_batch_size=wrapped("max_execution_batch_size", 0) or None,
     )
     if config.max_batch_size < 1 or config.num_batch_threads < 1:
         raise invalid_argument("max_batch_size and num_batch_threads must be positive")
@@ -172,11 +189,8 @@ def read_batching_parameters(path: str | None) -> BatchingConfig:
 
 
 def read_monitoring_config(path: str | None) -> MonitoringSettings:
-    """Reads a text `MonitoringConfig`; without a file the page is on at the default path.
-
-    TF Serving only serves metrics when the file enables them; this local
-    server turns them on by default so `make`-style local runs can be scraped.
-    """
+    """Reads a text `MonitoringConfig`; without a file no metrics page is served (404),
+    as with TF Serving (serving/container/monitoring.config turns it on)."""
     if not path:
         return MonitoringSettings()
     with open(path, encoding="utf-8") as handle:
@@ -240,6 +254,9 @@ def _config_file_descriptor() -> descriptor_pb2.FileDescriptorProto:
     add(batching, "thread_pool_name", 5, field.TYPE_MESSAGE, string_value)
     add(batching, "allowed_batch_sizes", 6, field.TYPE_INT64, label=repeated)
     add(batching, "pad_variable_length_inputs", 7, field.TYPE_BOOL)
+    bool_value = ".google.protobuf.BoolValue"
+    add(batching, "enable_large_batch_splitting", 8, field.TYPE_MESSAGE, bool_value)
+    add(batching, "max_execution_batch_size", 9, field.TYPE_MESSAGE, int64_value)
 
     prometheus = fdp.message_type.add(name="PrometheusConfig")
     add(prometheus, "enable", 1, field.TYPE_BOOL)

@@ -87,6 +87,11 @@ def failed_precondition(message: str) -> ServingError:
     return ServingError(Code.FAILED_PRECONDITION, message)
 
 
+def unimplemented(message: str) -> ServingError:
+    """An UNIMPLEMENTED error (HTTP 501)."""
+    return ServingError(Code.UNIMPLEMENTED, message)
+
+
 def as_serving_error(exc: BaseException) -> ServingError:
     """Converts any exception raised while serving into a `ServingError`.
 

@@ -27,7 +27,7 @@ from tensorflow_serving.apis import (
 
 from serving import inference
 from serving.config import ModelConfig, model_configs_from_proto
-from serving.errors import Code, ServingError, as_serving_error, invalid_argument
+from serving.errors import Code, ServingError, as_serving_error, invalid_argument, unimplemented
 from serving.inference import Runner
 from serving.metrics import ServingMetrics
 from serving.repository import ModelRepository
@@ -41,10 +41,17 @@ _UNLIMITED = 2**31 - 1
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     """Predict, Classify, Regress, MultiInference and GetModelMetadata."""
 
-    def __init__(self, repository: ModelRepository, runner: Runner, metrics: ServingMetrics):
+    def __init__(
+        self,
+        repository: ModelRepository,
+        runner: Runner,
+        metrics: ServingMetrics,
+        check_method_names: bool = False,
+    ):
         self._repository = repository
         self._runner = runner
         self._metrics = metrics
+        self._check_method = check_method_names
 
     def Predict(self, request, context):
         """Runs a signature on the request's input tensors."""
@@ -104,7 +111,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         spec = _model_spec(request)
         with _lease(self._repository, spec) as servable:
             result = inference.classify(
-                self._runner, servable, spec.signature_name, request.input, timeout_ms
+                self._runner,
+                servable,
+                spec.signature_name,
+                request.input,
+                timeout_ms,
+                check_method=self._check_method,
             )
             response = classification_pb2.ClassificationResponse()
             _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
@@ -115,7 +127,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         spec = _model_spec(request)
         with _lease(self._repository, spec) as servable:
             result = inference.regress(
-                self._runner, servable, spec.signature_name, request.input, timeout_ms
+                self._runner,
+                servable,
+                spec.signature_name,
+                request.input,
+                timeout_ms,
+                check_method=self._check_method,
             )
             response = regression_pb2.RegressionResponse()
             _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
@@ -147,17 +164,28 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         spec = task.model_spec
         if task.method_name == inference.CLASSIFY_METHOD:
             outcome = inference.classify(
-                self._runner, servable, spec.signature_name, request_input, timeout_ms
+                self._runner,
+                servable,
+                spec.signature_name,
+                request_input,
+                timeout_ms,
+                check_method=self._check_method,
             )
             _fill_classifications(result.classification_result, outcome.value)
         elif task.method_name == inference.REGRESS_METHOD:
             outcome = inference.regress(
-                self._runner, servable, spec.signature_name, request_input, timeout_ms
+                self._runner,
+                servable,
+                spec.signature_name,
+                request_input,
+                timeout_ms,
+                check_method=self._check_method,
             )
             for value in outcome.value:
                 result.regression_result.regressions.add(value=value)
         else:
-            raise invalid_argument(f"Unsupported signature method_name: {task.method_name}")
+            # multi_inference.cc: any other method is not implemented for MultiInference.
+            raise unimplemented(f"Unsupported signature method_name: {task.method_name}")
         _fill_spec(result.model_spec, spec.name, servable.version, outcome.signature_name)
 
     def _metadata(self, request: get_model_metadata_pb2.GetModelMetadataRequest, _timeout_ms):
@@ -215,8 +243,10 @@ def create_grpc_server(
     prediction_service: PredictionService,
     model_service: ModelService,
     max_workers: int,
+    socket_path: str | None = None,
 ) -> grpc.Server:
-    """A started-ready gRPC server bound to host:port (raises if it cannot bind)."""
+    """A started-ready gRPC server bound to host:port, and to the UNIX socket
+    `socket_path` when given (raises if it cannot bind)."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
         options=[
@@ -229,6 +259,8 @@ def create_grpc_server(
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if server.add_insecure_port(address) == 0:
         raise OSError(f"Could not bind the gRPC server to {address}")
+    if socket_path and server.add_insecure_port(f"unix:{socket_path}") == 0:
+        raise OSError(f"Could not bind the gRPC server to the UNIX socket {socket_path}")
     return server
 
 

@@ -143,9 +143,13 @@ def classify(
     signature_name: str,
     request_input: input_pb2.Input,
     timeout_ms: int | None = None,
+    *,
+    check_method: bool = False,
 ) -> Result:
     """Runs a classify signature; the value is per example a list of (label, score)."""
-    name, signature = _typed_signature(servable, signature_name, CLASSIFY_METHOD, "classification")
+    name, signature = _typed_signature(
+        servable, signature_name, CLASSIFY_METHOD if check_method else None, "classification"
+    )
     if len(signature.inputs) != 1:
         raise invalid_argument("Expected one input Tensor.")
     if len(signature.outputs) not in (1, 2):
@@ -205,9 +209,13 @@ def regress(
     signature_name: str,
     request_input: input_pb2.Input,
     timeout_ms: int | None = None,
+    *,
+    check_method: bool = False,
 ) -> Result:
     """Runs a regress signature; the value is one float per example."""
-    name, signature = _typed_signature(servable, signature_name, REGRESS_METHOD, "regression")
+    name, signature = _typed_signature(
+        servable, signature_name, REGRESS_METHOD if check_method else None, "regression"
+    )
     if len(signature.inputs) != 1:
         raise invalid_argument("Expected one input Tensor.")
     if len(signature.outputs) != 1:
@@ -238,12 +246,19 @@ def _regressions(num_examples: int, output: np.ndarray) -> list[float]:
     return [float(v) for v in output.ravel()]
 
 
-def _typed_signature(servable: Servable, signature_name: str, method: str, kind: str):
+def _typed_signature(servable: Servable, signature_name: str, method: str | None, kind: str):
+    """The named signature; with `method`, only if it was saved with that method name.
+
+    TF Serving checks the method name only under
+    `--enable_signature_method_name_check` (default false): TF2's
+    `tf.saved_model.save` records every signature as a predict one, and a
+    classifier saved that way is served by its inputs and outputs alone.
+    """
     name = resolve_signature_name(signature_name)
     if name not in servable.signature_defs:
         raise invalid_argument(f"No signature was found with the name: {name}")
     signature = servable.signature_defs[name]
-    if signature.method_name != method:
+    if method is not None and signature.method_name != method:
         raise invalid_argument(
             f"Expected {kind} signature method_name to be {method}. Was: {signature.method_name}"
         )

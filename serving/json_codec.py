@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -69,7 +70,12 @@ def parse_request(body: bytes) -> dict[str, Any]:
     if not text.strip():
         raise invalid_argument(f"JSON Parse error: The document is empty at offset: {len(text)}")
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_json_double, parse_int=_json_integer)
+    except _NumberTooBig as exc:
+        raise invalid_argument(
+            "JSON Parse error: Number too big to be stored in double. at offset: "
+            f"{max(text.find(exc.text), 0)}"
+        ) from None
     except json.JSONDecodeError as exc:
         raise invalid_argument(
             f"JSON Parse error: {_rapidjson_message(exc)} at offset: {exc.pos}"
@@ -79,6 +85,34 @@ def parse_request(body: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise _format_error(doc, "Is not object")
     return doc
+
+
+class _NumberTooBig(ValueError):
+    """A JSON number beyond a double's range, which RapidJSON (TF Serving's parser) refuses."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _json_double(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NumberTooBig(text)
+    return value
+
+
+def _json_integer(text: str) -> int | float:
+    """An integer as RapidJSON keeps it: exact within 64 bits, else a double.
+
+    Never `int()` on thousands of digits: Python refuses those (a 500 before).
+    """
+    digits = len(text.lstrip("-"))
+    if digits <= 20:
+        value = int(text)
+        if -(2**63) <= value < 2**64:
+            return value
+    return _json_double(text)
 
 
 def _rapidjson_message(exc: json.JSONDecodeError) -> str:

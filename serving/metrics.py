@@ -3,18 +3,16 @@
 TF Serving exports `/tensorflow/serving/request_count` as
 `:tensorflow:serving:request_count{model_name,status}` (a counter without the
 `_total` suffix) and `:tensorflow:serving:request_latency{model_name,API,entrypoint}`
-(a histogram in microseconds). prometheus-client renders both; the request
-count comes from a small collector so its sample name stays exactly TF
+(a histogram in microseconds). prometheus-client renders the histograms; the request
+count is written by hand so its name and type stay exactly TF
 Serving's, which dashboards and alerts written for TF Serving query.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import Metric
 
 REQUEST_COUNT = ":tensorflow:serving:request_count"
 REQUEST_LATENCY = ":tensorflow:serving:request_latency"
@@ -27,7 +25,12 @@ _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 class _RequestCounter:
-    """A labelled counter exposed under its exact name (no `_total`)."""
+    """A labelled counter written under its exact name and type.
+
+    prometheus-client writes a counter family as `<name>_total`; TF Serving's
+    page says `# TYPE :tensorflow:serving:request_count counter` with samples
+    of that name, so this one is written by hand.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -38,13 +41,21 @@ class _RequestCounter:
             key = (model_name, status)
             self._counts[key] = self._counts.get(key, 0) + 1
 
-    def collect(self) -> Iterator[Metric]:
-        metric = Metric(REQUEST_COUNT, "The total number of requests.", "unknown")
+    def exposition(self) -> bytes:
         with self._lock:
             counts = dict(self._counts)
+        lines = [
+            f"# HELP {REQUEST_COUNT} The total number of requests.",
+            f"# TYPE {REQUEST_COUNT} counter",
+        ]
         for (model_name, status), value in sorted(counts.items()):
-            metric.add_sample(REQUEST_COUNT, {"model_name": model_name, "status": status}, value)
-        yield metric
+            labels = f'model_name="{_escape(model_name)}",status="{_escape(status)}"'
+            lines.append(f"{REQUEST_COUNT}{{{labels}}} {value}")
+        return ("\n".join(lines) + "\n").encode()
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 class ServingMetrics:
@@ -53,7 +64,6 @@ class ServingMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._requests = _RequestCounter()
-        self.registry.register(self._requests)
         self._latency = Histogram(
             REQUEST_LATENCY,
             "Distribution of wall time (in microseconds) for Tensorflow Serving request.",
@@ -82,4 +92,4 @@ class ServingMetrics:
 
     def exposition(self) -> bytes:
         """The Prometheus text page."""
-        return generate_latest(self.registry)
+        return self._requests.exposition() + generate_latest(self.registry)

@@ -31,3 +31,7 @@ class ServerOptions:
     enable_model_warmup: bool = True
     num_request_iterations_for_warmup: int = 1
     grpc_max_threads: int = 4 * (os.cpu_count() or 1)
+    # Refuse :classify/:regress on signatures not saved with that method name.
+    enable_signature_method_name_check: bool = False
+    # Also serve gRPC on this UNIX socket (`unix:` address), as TF Serving's flag does.
+    grpc_socket_path: str | None = None

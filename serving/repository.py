@@ -174,6 +174,18 @@ class ModelRepository:
             log.error("Loading servable: {name: %s version: %d} failed: %s", name, version, error)
             model.failed[version] = fingerprint
             self._set_status(model, VersionStatus(version, State.END, error))
+            with self._lock:
+                serving = sorted(model.servables, reverse=True)
+            if serving:
+                log.warning(
+                    "Still serving {name: %s version: %s}; version %d will not be retried "
+                    "until its files change",
+                    name,
+                    ", ".join(map(str, serving)),
+                    version,
+                )
+            else:
+                log.warning("No version of %s is being served", name)
             return
         with self._lock:
             model.servables[version] = servable

@@ -49,10 +49,17 @@ class _Route:
 class RestApiHandler:
     """Answers `/v1` requests the way TF Serving's HttpRestApiHandler does."""
 
-    def __init__(self, repository: ModelRepository, runner: Runner, timeout_ms: int = 0) -> None:
+    def __init__(
+        self,
+        repository: ModelRepository,
+        runner: Runner,
+        timeout_ms: int = 0,
+        check_method_names: bool = False,
+    ) -> None:
         self._repository = repository
         self._runner = runner
         self._timeout_ms = timeout_ms if timeout_ms > 0 else None
+        self._check_method = check_method_names
 
     def handle(self, http_method: str, path: str, body: bytes) -> RestResponse:
         """Routes and answers one request; never raises."""
@@ -126,7 +133,14 @@ class RestApiHandler:
         request_input = json_codec.example_input(doc)
         with self._repository.lease(route.model_name, route.version, route.label) as servable:
             run = inference.classify if route.method == "classify" else inference.regress
-            result = run(self._runner, servable, signature_name, request_input, self._timeout_ms)
+            result = run(
+                self._runner,
+                servable,
+                signature_name,
+                request_input,
+                self._timeout_ms,
+                check_method=self._check_method,
+            )
         if route.method == "classify":
             return json_codec.classify_response(result.value)
         return json_codec.regress_response(result.value)

@@ -104,17 +104,32 @@ class ModelServer:
 
     def _start_grpc(self, runner) -> None:
         options = self._options
-        prediction = PredictionService(self._repository, runner, self._metrics)
+        prediction = PredictionService(
+            self._repository,
+            runner,
+            self._metrics,
+            check_method_names=options.enable_signature_method_name_check,
+        )
         model = ModelService(self._repository, self.reload_config)
         self._grpc_server = create_grpc_server(
-            options.host, options.port, prediction, model, options.grpc_max_threads
+            options.host,
+            options.port,
+            prediction,
+            model,
+            options.grpc_max_threads,
+            socket_path=options.grpc_socket_path,
         )
         self._grpc_server.start()
         log.info("Running gRPC ModelServer at %s:%d ...", options.host, options.port)
 
     def _start_rest(self, runner) -> None:
         options = self._options
-        handler = RestApiHandler(self._repository, runner, options.rest_api_timeout_in_ms)
+        handler = RestApiHandler(
+            self._repository,
+            runner,
+            options.rest_api_timeout_in_ms,
+            check_method_names=options.enable_signature_method_name_check,
+        )
         app = create_app(
             handler,
             self._metrics,

@@ -45,6 +45,9 @@ READY_TIMEOUT_S = 60
 _HERE = Path(__file__).parent
 _REPO_ROOT = _HERE.parent.parent
 _MUTATES_MODEL_DIR = "mutates_model_dir"
+# The container's: Prometheus at /monitoring/prometheus/metrics (without a monitoring
+# config there is no metrics page, as with TF Serving).
+MONITORING_CONFIG = _REPO_ROOT / "serving" / "container" / "monitoring.config"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,6 +95,12 @@ def make_model_dir(
 
 
 @pytest.fixture(scope="session")
+def monitoring_config() -> Path:
+    """The container's monitoring config, which turns the Prometheus page on."""
+    return MONITORING_CONFIG
+
+
+@pytest.fixture(scope="session")
 def start_server(server_pool: ServerPool) -> Callable[..., Endpoint]:
     """Starts local servers (half_plus_two unless `model` says otherwise)."""
 
@@ -121,6 +130,7 @@ def server(start_server, make_model_dir) -> Endpoint:
         f"--model_name={MODEL}",
         f"--model_base_path={model_dir}",
         "--max_body_bytes=1048576",
+        f"--monitoring_config_file={MONITORING_CONFIG}",
     )
 
 

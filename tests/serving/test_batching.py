@@ -22,7 +22,7 @@ BATCH_SIZES = re.compile(
 
 
 @pytest.fixture(scope="module")
-def batching_server(start_server, make_model_dir, tmp_path_factory, server):
+def batching_server(start_server, make_model_dir, tmp_path_factory, server, monitoring_config):
     """The model served with --enable_batching: batches of up to 8 rows, 200 ms timeout."""
     if server.external:
         return server
@@ -38,6 +38,7 @@ def batching_server(start_server, make_model_dir, tmp_path_factory, server):
         f"--model_base_path={make_model_dir()}",
         "--enable_batching",
         f"--batching_parameters_file={params}",
+        f"--monitoring_config_file={monitoring_config}",
     )
 
 
@@ -122,3 +123,32 @@ def test_a_bad_request_in_a_batch_fails_alone(batching_server):
     status, body = results[-1]
     assert status == 400
     assert "Could not parse example input" in body["error"]
+
+
+def test_a_request_over_max_batch_size_is_refused_as_tf_serving_does(batching_server, local_only):
+    # TF's shared batch scheduler: a task above input_batch_size_limit (max_batch_size).
+    status, body = predict(batching_server.rest_url, {"instances": [[float(i)] for i in range(9)]})
+    assert status == 400
+    assert body == {"error": "Task size 9 is larger than maximum input batch size 8"}
+
+
+def test_with_splitting_a_large_request_is_answered(
+    start_server, make_model_dir, tmp_path_factory, local_only
+):
+    params = tmp_path_factory.mktemp("splitting") / "batching.config"
+    params.write_text(
+        "max_batch_size { value: 1000 }\n"
+        "enable_large_batch_splitting { value: true }\n"
+        "max_execution_batch_size { value: 8 }\n"
+        "batch_timeout_micros { value: 1000 }\n"
+    )
+    server = start_server(
+        f"--model_name={M}",
+        f"--model_base_path={make_model_dir()}",
+        "--enable_batching",
+        f"--batching_parameters_file={params}",
+    )
+    rows = [[float(i)] for i in range(300)]
+    status, body = predict(server.rest_url, {"instances": rows})
+    assert status == 200
+    assert body == {"predictions": [[0.5 * r[0] + 2.0] for r in rows]}

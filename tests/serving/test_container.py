@@ -43,7 +43,8 @@ def test_model_config_serves_two_versions_of_the_taxi_model():
 
 def test_batching_and_monitoring_configs_parse():
     batching = read_batching_parameters(str(CONTAINER / "batching.config"))
-    assert batching.max_batch_size == 256 and batching.batch_timeout_micros == 2000
+    assert batching.max_batch_size == 100_000 and batching.batch_timeout_micros == 2000
+    assert batching.enable_large_batch_splitting and batching.execution_batch_size == 256
     monitoring = read_monitoring_config(str(CONTAINER / "monitoring.config"))
     assert monitoring.prometheus_enabled
     assert monitoring.prometheus_path == "/monitoring/prometheus/metrics"
@@ -52,3 +53,8 @@ def test_batching_and_monitoring_configs_parse():
 def test_compose_publishes_both_ports_on_loopback_only():
     compose = (CONTAINER / "compose.yaml").read_text()
     assert '"127.0.0.1:8500:8500"' in compose and '"127.0.0.1:8501:8501"' in compose
+
+
+def test_compose_mounts_the_config_folder_so_rewrites_reach_the_server():
+    compose = (CONTAINER / "compose.yaml").read_text()
+    assert "- .:/config:ro" in compose

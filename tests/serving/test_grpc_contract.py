@@ -293,11 +293,11 @@ def test_regress_with_context(predictions):
             "No signature was found with the name: nope",
             id="unknown signature",
         ),
-        pytest.param(
+        pytest.param(  # #33: method names are not checked by default
             "serving_default",
             (1.0,),
-            grpc.StatusCode.INVALID_ARGUMENT,
-            "Expected regression signature method_name to be tensorflow/serving/regress",
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "No regression inputs found in SignatureDef",
             id="predict signature",
         ),
         pytest.param(
@@ -334,3 +334,16 @@ def test_multi_inference_runs_every_task_on_the_same_input(predictions):
     assert classify.classification_result.classifications[0].classes[0].score == 4.0
     assert regress.regression_result.regressions[0].value == 5.0
     assert regress.model_spec.signature_name == "regress_x_to_y2"
+
+
+def test_multi_inference_of_a_predict_task_is_unimplemented(predictions):  # 34
+    request = inference_pb2.MultiInferenceRequest()
+    task = request.tasks.add(method_name="tensorflow/serving/predict")
+    task.model_spec.name = M
+    task.model_spec.signature_name = "serving_default"
+    _examples_input(request, 4.0)
+
+    error = rpc_error(predictions.MultiInference, request)
+
+    assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "Unsupported signature method_name: tensorflow/serving/predict" in error.details()

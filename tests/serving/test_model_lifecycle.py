@@ -135,6 +135,8 @@ def test_corrupt_version_fails_and_the_last_good_one_keeps_serving(reloading_ser
         assert serving_version(client) == good.name
         response = client.post(f"{API}:predict", json={"instances": [[2.0]]})
         assert response.json() == {"predictions": [[3.0]]}
+        log = reloading_server.process.log_path.read_text()
+        assert f"Still serving {{name: {M} version: {good.name}}}; version {bad_version}" in log
 
         # Completing the copy makes the server retry the version.
         shutil.copy(good / "saved_model.pb", base / str(bad_version) / "saved_model.pb")

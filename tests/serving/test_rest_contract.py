@@ -236,6 +236,20 @@ def test_predict_ignores_the_request_content_type(rest):
             "JSON Parse error: Invalid value",
             id="#15 not JSON",
         ),
+        pytest.param(  # 35
+            f"{API}:predict",
+            '{"instances": [1e400]}',
+            400,
+            "JSON Parse error: Number too big to be stored in double.",
+            id="#35 1e400",
+        ),
+        pytest.param(
+            f"{API}:predict",
+            '{"instances": [' + "9" * 5000 + "]}",
+            400,
+            "JSON Parse error: Number too big to be stored in double.",
+            id="#35 5000 digits",
+        ),
         pytest.param(
             f"{API}:predict",
             {"instances": [1.0], "inputs": [1.0]},
@@ -457,13 +471,23 @@ def test_classify_and_regress(rest, verb, body, expected):
             "No signature was found with the name: nope",
             id="unknown signature",
         ),
+        # #33: TF Serving does not check method names by default
+        # (--enable_signature_method_name_check=false): a signature is judged by its
+        # inputs and outputs.
         pytest.param(
             "classify",
             {"signature_name": "regress_x_to_y", "examples": [{"x": 1.0}]},
             400,
-            "Expected classification signature method_name to be tensorflow/serving/classify. "
-            "Was: tensorflow/serving/regress",
-            id="wrong method",
+            'Expected classification signature outputs to contain at least one of "classes" '
+            'or "scores"',
+            id="regress signature",
+        ),
+        pytest.param(
+            "classify",
+            {"signature_name": "serving_default", "examples": [{"x": 1.0}]},
+            400,
+            "No classification inputs found in SignatureDef",
+            id="predict signature",
         ),
         pytest.param(
             "regress",

@@ -92,3 +92,88 @@ def test_bad_flags_are_rejected(flag, local_only):
 
     with pytest.raises(SystemExit):
         build_parser().parse_args([flag])
+
+
+# Every flag of `tensorflow_model_server` 2.16.1 (tensorflow_serving/model_servers/main.cc
+# at tag 2.16.1), with a value of its type.
+TF_SERVING_2_16_FLAGS = {
+    "port": "8500", "grpc_socket_path": "/tmp/tfs.sock", "rest_api_port": "8501",
+    "rest_api_num_threads": "8", "rest_api_timeout_in_ms": "30000",
+    "rest_api_enable_cors_support": "false", "enable_batching": "false",
+    "allow_version_labels_for_unavailable_models": "false", "batching_parameters_file": "b.config",
+    "enable_per_model_batching_parameters": "false", "model_config_file": "models.config",
+    "model_config_file_poll_wait_seconds": "0", "model_name": "m", "model_base_path": "/models/m",
+    "num_load_threads": "0", "num_unload_threads": "0", "max_num_load_retries": "5",
+    "load_retry_interval_micros": "60000000", "file_system_poll_wait_seconds": "1",
+    "flush_filesystem_caches": "true", "tensorflow_session_parallelism": "0",
+    "tensorflow_session_config_file": "s.config", "tensorflow_intra_op_parallelism": "0",
+    "tensorflow_inter_op_parallelism": "0", "use_alts_credentials": "false",
+    "ssl_config_file": "", "platform_config_file": "p.config",
+    "per_process_gpu_memory_fraction": "0", "saved_model_tags": "serve",
+    "grpc_channel_arguments": "grpc.max_connection_age_ms=1000", "grpc_max_threads": "8",
+    "enable_model_warmup": "true", "num_request_iterations_for_warmup": "0", "version": "false",
+    "monitoring_config_file": "monitoring.config",
+    "remove_unused_fields_from_bundle_metagraph": "true", "prefer_tflite_model": "false",
+    "num_tflite_pools": "2", "num_tflite_interpreters_per_pool": "1",
+    "enable_signature_method_name_check": "false", "xla_cpu_compilation_enabled": "false",
+    "enable_profiler": "true", "thread_pool_factory_config_file": "t.config",
+    "mixed_precision": "bfloat16", "skip_initialize_tpu": "false",
+    "enable_grpc_healthcheck_service": "false",
+}  # fmt: skip
+
+
+def test_every_tf_serving_flag_is_accepted(local_only):
+    from serving.__main__ import build_parser, ignored_flags, options_from_args
+
+    assert len(TF_SERVING_2_16_FLAGS) == 46
+    parser = build_parser()
+    args = parser.parse_args([f"--{name}={value}" for name, value in TF_SERVING_2_16_FLAGS.items()])
+    options = options_from_args(parser, args, {})
+    assert options.grpc_socket_path == "/tmp/tfs.sock"
+    assert options.enable_signature_method_name_check is False
+    said = "\n".join(ignored_flags(args))
+    assert "--rest_api_num_threads=8 has no effect here" in said
+    assert "--mixed_precision=bfloat16 has no effect here" in said
+    assert "--port" not in said and "--enable_batching" not in said, "implemented flags"
+
+
+@pytest.mark.parametrize(
+    "flag",
+    ["--rest_api_timeout=5", "--enable_batch", "--model_base=/m", "--file_system_poll=2"],
+)
+def test_flag_names_are_exact_as_in_tf_serving(flag, local_only):
+    from serving.__main__ import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([flag])
+
+
+@pytest.mark.parametrize("flag", ["--ssl_config_file=ssl.config", "--use_alts_credentials"])
+def test_transport_security_flags_are_refused_not_ignored(flag, local_only, capsys):
+    from serving.__main__ import parse_options
+
+    with pytest.raises(SystemExit) as e:
+        parse_options([flag, "--model_base_path=/m"], {})
+    assert e.value.code == 2
+    assert "not implemented here" in capsys.readouterr().err
+
+
+def test_version_prints_the_two_lines_tf_serving_prints(local_only):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "serving", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("TensorFlow ModelServer: ")
+    assert lines[1].startswith("TensorFlow Library: 2.16")
+
+
+def test_metrics_follow_tf_serving(rest, start_server, make_model_dir, local_only):  # 37
+    page = rest.get("/monitoring/prometheus/metrics").text
+    assert "# TYPE :tensorflow:serving:request_count counter" in page
+    plain = start_server(f"--model_name={M}", f"--model_base_path={make_model_dir()}")
+    response = httpx.get(f"{plain.rest_url}/monitoring/prometheus/metrics", timeout=30)
+    assert response.status_code == 404, "no monitoring config, no metrics page"
