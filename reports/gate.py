@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import steps
-from pipeline.components.data_gate.decision import GateOutcome
+from pipeline.components.data_gate.decision import GateOutcome, remedies
 from pipeline.components.data_gate.spec import RESULT_KEY
 from pipeline.metadata.run import Run
 from reports.section import Section
@@ -45,26 +45,20 @@ def report(run: Run) -> Section:
         return section
     if outcome.passed:
         section.note("Passed: the data was fit to train on.", "good")
-    elif outcome.out_of_bounds:
-        section.note(
-            "Blocked: the run stopped before Transform and Trainer; nothing was trained or "
-            f"pushed. {', '.join(outcome.out_of_bounds)} hold values no real example can have "
-            "(outside the schema's bounds, or in the future): correct or remove those rows "
-            "(README: 'Bounds').",
-            "bad",
-        )
     else:
         section.note(
             "Blocked: the run stopped before Transform and Trainer; nothing was trained or "
-            "pushed. Fix the data, or, once the change is reviewed, update the schema or rerun "
-            "with --allow-anomalies (README: 'The data gate').",
+            "pushed (README: 'The data gate').",
             "bad",
         )
-    section.note(
-        f"Drift measured against: {outcome.compared_with}"
-        if outcome.compared_with
-        else "No earlier accepted data to measure drift against (first accepted run)."
-    )
+        for line in remedies(outcome):
+            section.note(line, "bad")
+    if outcome.compared_with:
+        section.note(f"Drift measured against: {outcome.compared_with}")
+    elif outcome.passed:
+        section.note("No earlier accepted data to measure drift against (first accepted run).")
+    else:
+        section.note("Drift was not measured: no earlier data had been accepted.")
     findings = findings_table(outcome)
     if findings.empty:
         section.note("No findings.", "good")

@@ -126,7 +126,7 @@ def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
 
 def _report_blocked_gate(config: PipelineConfig, where: str, console: Console) -> bool:
     """Explain a run the data gate stopped; False when the failure was something else."""
-    from pipeline.components.data_gate.decision import UNLEARNABLE, describe
+    from pipeline.components.data_gate.decision import describe, remedies
     from pipeline.metadata.summary import summarize_latest_run
 
     if where != steps.DATA_GATE:
@@ -140,22 +140,8 @@ def _report_blocked_gate(config: PipelineConfig, where: str, console: Console) -
     for line in describe(outcome.blocking):
         console.print(f"    [red]{line}[/]")
     console.print("Nothing was trained or pushed; the served model is unchanged.")
-    impossible = outcome.out_of_bounds
-    if impossible:
-        console.print(
-            f"{', '.join(impossible)}: values no real example can have (outside the schema's "
-            "bounds, or in the future). Correct or remove those rows; if a bound itself is "
-            "wrong, change it in the dataset's curated schema (README.md, 'Bounds')."
-        )
-    unlearnable = {f.feature for f in outcome.blocking if f.kind in UNLEARNABLE}
-    fix_the_data = set(impossible) | unlearnable
-    features = sorted({f.feature for f in outcome.blocking if f.feature} - fix_the_data)
-    if features or not fix_the_data:
-        console.print(
-            "If the change is expected: review it, then run again with "
-            f"--allow-anomalies {','.join(features) or '*'} "
-            "(or update the schema: README.md, 'Updating the schema')."
-        )
+    for line in remedies(outcome):
+        console.print(line)
     return True
 
 

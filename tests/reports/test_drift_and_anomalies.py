@@ -66,3 +66,18 @@ def test_a_run_stopped_before_transform_says_what_it_did_not_produce(drift_runs,
     page = path.read_text()
     assert drift_runs.skewed_run_id in page
     assert "Evaluator did not run" in page and "Over the threshold: fare, payment_type." in page
+
+
+def test_a_blocked_run_says_why_and_what_to_do_before_anything_else(skewed_run):
+    import html as html_text
+
+    from reports import gate
+
+    page = overview.report(skewed_run)._repr_html_()
+    verdict = page.index("Blocked by the data gate: nothing was trained or pushed.")
+    assert verdict < page.index("<table"), "the verdict comes before the steps table"
+    assert html_text.escape("'payment_type' (schema;") in page
+    assert "--allow-anomalies fare,payment_type" in page, "the remedy the terminal prints"
+    section = gate.report(skewed_run)._repr_html_()
+    assert "--allow-anomalies fare,payment_type" in section
+    assert "first accepted run" not in section

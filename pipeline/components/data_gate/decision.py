@@ -114,6 +114,29 @@ def describe(findings: tuple[Finding, ...] | list[Finding]) -> list[str]:
     return lines
 
 
+def remedies(outcome: GateOutcome) -> list[str]:
+    """What a person can do about a blocked outcome: the words the terminal and the
+    report both print."""
+    lines = []
+    impossible = outcome.out_of_bounds
+    if impossible:
+        lines.append(
+            f"{', '.join(impossible)}: values no real example can have (outside the schema's "
+            "bounds, or in the future). Correct or remove those rows; if a bound itself is "
+            "wrong, change it in the dataset's curated schema (README.md, 'Bounds')."
+        )
+    unlearnable = {f.feature for f in outcome.blocking if f.kind in UNLEARNABLE}
+    fix_the_data = set(impossible) | unlearnable
+    features = sorted({f.feature for f in outcome.blocking if f.feature} - fix_the_data)
+    if features or not fix_the_data:
+        lines.append(
+            "If the change is expected: review it, then run again with "
+            f"--allow-anomalies {','.join(features) or '*'} "
+            "(or update the schema: README.md, 'Updating the schema')."
+        )
+    return lines
+
+
 def accepted(feature: str, config: GateConfig) -> bool:
     """Whether a person accepted findings on `feature` ("" is the whole data set)."""
     return ALLOW_ALL in config.allow or (bool(feature) and feature in config.allow)

@@ -402,7 +402,7 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
     )
     evaluator = "passed" if blessing["evaluator_blessed"] else "failed"
     skill = "passed" if blessing.get("skill_passed") else "failed"
-    fairness = "blocked" if blessing["fairness_blocked"] else "passed"
+    fairness = fairness_status(card["fairness"], blessing["fairness_blocked"])
     sections.append(
         (
             "Blessing",
@@ -439,6 +439,19 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
         )
     )
     return sections
+
+
+def fairness_status(fairness: dict | None, blocked: bool) -> str:
+    """The fairness check's result in words that do not overstate it: gaps over the
+    limit in the reporting-only mode did not block, but they did not pass either."""
+    if blocked:
+        return "blocked"
+    if fairness is None:
+        return "did not run"
+    breaches = len(fairness["breaches"])
+    if breaches:
+        return f"reported, not blocking: {breaches} gap(s) over the limit"
+    return "passed"
 
 
 def _skill_blocks(skill: dict | None) -> list:

@@ -123,6 +123,10 @@ def test_the_markdown_and_html_cards_show_the_same_numbers(card, pushed):
     assert card["lineage"]["run_id"] in markdown
     assert html.escape(card["data"]["files"][0]["sha256"]) in page
     assert "<script" not in page
+    # Gaps over the limit in the reporting-only mode are not "passed".
+    breaches = len(card["fairness"]["breaches"])
+    expected = f"reported, not blocking: {breaches} gap(s) over the limit" if breaches else "passed"
+    assert f"| fairness check | {expected} |" in markdown
 
 
 def test_lineage_resolves_every_link_to_an_artifact_on_disk(pipeline_run, pushed, traced):
