@@ -52,12 +52,50 @@ def datatype_of(array: np.ndarray) -> int:
     return tf.dtypes.as_dtype(array.dtype).as_datatype_enum
 
 
+# The dtypes requests carry, decoded here without `tf.make_ndarray`: it compares
+# TensorFlow DType objects about 200 times per call, which was half the server's
+# own time on a 16-feature Predict. Other dtypes take TensorFlow's path.
+_FAST_DTYPES = {
+    types_pb2.DT_FLOAT: ("float_val", np.float32),
+    types_pb2.DT_DOUBLE: ("double_val", np.float64),
+    types_pb2.DT_INT32: ("int_val", np.int32),
+    types_pb2.DT_INT64: ("int64_val", np.int64),
+    types_pb2.DT_BOOL: ("bool_val", np.bool_),
+}
+
+
 def to_ndarray(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
-    """Decodes a request `TensorProto` (typed fields or tensor_content)."""
+    """Decodes a request `TensorProto` (typed fields or tensor_content), with
+    `tf.make_ndarray`'s semantics: too few values repeat the last, none give zeros."""
     try:
-        return tf.make_ndarray(proto)
+        fast = _fast_ndarray(proto)
+        return fast if fast is not None else tf.make_ndarray(proto)
     except Exception as exc:  # malformed protos raise many kinds of errors
         raise invalid_argument(f"tensor parsing error: {alias}") from exc
+
+
+def _fast_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
+    shape = [d.size for d in proto.tensor_shape.dim]
+    count = int(np.prod(shape, dtype=np.int64))
+    if proto.dtype == types_pb2.DT_STRING and not proto.tensor_content:
+        values = list(proto.string_val)
+        if count > len(values):
+            values.extend([values[-1] if values else ""] * (count - len(values)))
+        return np.array(values, dtype=object).reshape(shape)
+    known = _FAST_DTYPES.get(proto.dtype)
+    if known is None:
+        return None
+    field, dtype = known
+    if proto.tensor_content:
+        return np.frombuffer(proto.tensor_content, dtype=dtype).copy().reshape(shape)
+    values = np.array(getattr(proto, field), dtype=dtype)
+    if values.size == 0:
+        return np.zeros(shape, dtype)
+    if values.size > count:
+        raise ValueError(f"{values.size} values for {count} elements")
+    if values.size < count:
+        values = np.pad(values, (0, count - values.size), "edge")
+    return values.reshape(shape)
 
 
 def to_tensor_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
