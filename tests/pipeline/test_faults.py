@@ -511,13 +511,20 @@ def _advice(output: str) -> list[str]:
     return match.group(1).split()
 
 
-def test_following_the_gates_advice_trains_on_the_reviewed_data(stage, crashed_then_resumed):
-    data = _write_csv(stage.home / "bitcoin", *_sample_with(_unseen_payment_type))
-    blocked = run_cli(stage, data)
+def _fresh(stage: Stage, tmp_path: Path) -> tuple[Stage, Path]:
+    """A root of its own (and a serving folder): data accepted here never becomes the
+    drift reference of the cases after this one."""
+    return dataclasses.replace(stage, root=tmp_path / "fresh-root"), tmp_path / "serving"
+
+
+def test_following_the_gates_advice_trains_on_the_reviewed_data(stage, tmp_path):
+    fresh, serving = _fresh(stage, tmp_path)
+    data = _write_csv(tmp_path / "bitcoin", *_sample_with(_unseen_payment_type))
+    blocked = run_cli(fresh, data, serving_dir=serving)
     assert blocked.returncode == 3, blocked.stdout + blocked.stderr
     advice = _advice(blocked.stdout)
     assert advice == ["--allow-anomalies", "payment_type"]
-    result = run_cli(stage, data, *advice)
+    result = run_cli(fresh, data, *advice, serving_dir=serving)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"✓ Trainer\s+executed", result.stdout), result.stdout
     assert "Pushed:" in result.stdout and "Traceback" not in result.stdout + result.stderr
@@ -529,11 +536,12 @@ def test_following_the_gates_advice_trains_on_the_reviewed_data(stage, crashed_t
     )
 
 
-def test_updating_the_schema_as_advised_trains_on_the_new_data(stage, crashed_then_resumed):
+def test_updating_the_schema_as_advised_trains_on_the_new_data(stage, tmp_path):
     from schemas import packaged_schema
 
-    data = _write_csv(stage.home / "bitcoin", *_sample_with(_unseen_payment_type))
-    schema = stage.home / "reviewed-schema.pbtxt"
+    fresh, serving = _fresh(stage, tmp_path)
+    data = _write_csv(tmp_path / "bitcoin", *_sample_with(_unseen_payment_type))
+    schema = tmp_path / "reviewed-schema.pbtxt"
     shutil.copy(packaged_schema(), schema)
     update = subprocess.run(
         [sys.executable, "-m", "pipeline", "schema", "update", "--data-root", str(data),
@@ -541,10 +549,10 @@ def test_updating_the_schema_as_advised_trains_on_the_new_data(stage, crashed_th
         capture_output=True, text=True, timeout=300, cwd=PROJECT,
     )  # fmt: skip
     assert update.returncode == 0 and "payment_type" in update.stdout, update.stderr
-    result = run_cli(stage, data, "--schema", str(schema))
+    result = run_cli(fresh, data, "--schema", str(schema), serving_dir=serving)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"✓ Trainer\s+executed", result.stdout), result.stdout
-    summary = latest_run(stage)
+    summary = latest_run(fresh)
     assert summary.gate.passed and not summary.gate.blocking
     _record("unseen category, rerun after `schema update`", result.stdout, exit=0, trained="yes")
 
@@ -558,8 +566,8 @@ def test_whole_number_fares_are_read_as_the_float_column_they_are(stage, tmp_pat
     # A fresh root: no earlier data to measure drift against, so the column's type
     # is all that could stop it.
     data = _write_csv(tmp_path / "whole-fares", *_sample_with(_whole_fares))
-    fresh = dataclasses.replace(stage, root=tmp_path / "fresh-root")
-    result = run_cli(fresh, data, serving_dir=tmp_path / "serving")
+    fresh, serving = _fresh(stage, tmp_path)
+    result = run_cli(fresh, data, serving_dir=serving)
     assert result.returncode == 0, result.stdout + result.stderr
     summary = latest_run(fresh)
     assert summary.gate.passed
@@ -599,8 +607,8 @@ def test_timestamps_in_the_future_are_blocked_on_a_first_run(stage, tmp_path):
         return row
 
     data = _write_csv(tmp_path / "year-2200", *_sample_with(year_2200))
-    fresh = dataclasses.replace(stage, root=tmp_path / "fresh-root")
-    result = run_cli(fresh, data, serving_dir=tmp_path / "serving")
+    fresh, serving = _fresh(stage, tmp_path)
+    result = run_cli(fresh, data, serving_dir=serving)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "'trip_start_timestamp' (bounds; " in result.stdout
     assert "2200-01-01 00:00 UTC" in result.stdout and "seconds since 1970" in result.stdout
