@@ -1,17 +1,7 @@
-"""The TFX pipeline for a tabular dataset: `create_pipeline(config)` and its configuration.
+"""The TFX pipeline for a tabular dataset.
 
-`create_pipeline` is imported lazily so that light tools (input checks, the
-CLI's --help) do not pay for importing TensorFlow.
+`pipeline.pipeline.create_pipeline(config)` builds it from a
+`pipeline.config.PipelineConfig`. This package module imports nothing: its
+submodules import each other by name (`from pipeline import steps`), and a
+re-export here would make every one of them depend on the whole package.
 """
-
-from pipeline.config import EvalThresholds, PipelineConfig
-
-__all__ = ["EvalThresholds", "PipelineConfig", "create_pipeline"]
-
-
-def __getattr__(name: str):
-    if name == "create_pipeline":
-        from pipeline.pipeline import create_pipeline
-
-        return create_pipeline
-    raise AttributeError(f"module 'pipeline' has no attribute {name!r}")

@@ -34,8 +34,8 @@ import pytest
 import taxi_facts
 
 from models import layout
-from pipeline import PipelineConfig
 from pipeline import steps as P
+from pipeline.config import PipelineConfig
 from pipeline.defaults import sample_data_root
 from pipeline.metadata.summary import RunSummary, summarize_latest_run
 from pipeline.metadata.versions import versions_on_disk

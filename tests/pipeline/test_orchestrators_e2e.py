@@ -16,8 +16,8 @@ import pytest
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 
-from pipeline import PipelineConfig
 from pipeline import steps as P
+from pipeline.config import PipelineConfig
 from pipeline.metadata.store import latest_run as latest_run_context
 from pipeline.metadata.summary import summarize_latest_run
 

@@ -23,8 +23,8 @@ from ml_metadata.proto import metadata_store_pb2
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx import v1 as tfx
 
-from pipeline import PipelineConfig
 from pipeline import steps as P
+from pipeline.config import PipelineConfig
 from pipeline.defaults import sample_data_root
 from pipeline.metadata.store import latest_run as latest_run_context
 from pipeline.metadata.summary import summarize_latest_run

@@ -190,8 +190,7 @@ def test_the_airflow_dag_loads_with_the_pipeline_task_graph(tmp_path):
 
 
 def test_the_airflow_module_rebuilds_the_same_config(tmp_path):
-    from pipeline import PipelineConfig
-    from pipeline.config import FairnessConfig, Provenance, TuningConfig
+    from pipeline.config import FairnessConfig, PipelineConfig, Provenance, TuningConfig
     from pipeline.runners.airflow import render_airflow_module
 
     config = PipelineConfig(

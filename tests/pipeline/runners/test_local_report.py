@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline import PipelineConfig
+from pipeline.config import PipelineConfig
 from pipeline.runners.local import write_run_report
 
 

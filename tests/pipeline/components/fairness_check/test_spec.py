@@ -38,7 +38,7 @@ def test_bad_settings_are_refused_with_the_reason(kwargs, message):
 
 
 def test_slices_of_a_column_the_model_does_not_read_are_refused():
-    from pipeline import PipelineConfig
+    from pipeline.config import PipelineConfig
 
     with pytest.raises(ValueError, match="fairness slice features must be model features"):
         PipelineConfig(
