@@ -117,10 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     flag("--version", False, "print the version and exit")
     ignored = parser.add_argument_group("accepted for compatibility, no effect here")
-    for name, (kind, why) in NO_EFFECT_FLAGS.items():
-        nargs = {"nargs": "?", "const": True} if kind is _bool else {}
-        ignored.add_argument(f"--{name}", type=kind, default=None, help=why, **nargs)
-    for name, (kind, why) in REFUSED_FLAGS.items():
+    for name, (kind, why) in {**NO_EFFECT_FLAGS, **REFUSED_FLAGS}.items():
         nargs = {"nargs": "?", "const": True} if kind is _bool else {}
         ignored.add_argument(f"--{name}", type=kind, default=None, help=why, **nargs)
     return parser

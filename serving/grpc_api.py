@@ -110,13 +110,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     def _classify(self, request: classification_pb2.ClassificationRequest, timeout_ms):
         spec = _model_spec(request)
         with _lease(self._repository, spec) as servable:
-            result = inference.classify(
-                self._runner,
-                servable,
-                spec.signature_name,
-                request.input,
-                timeout_ms,
-                check_method=self._check_method,
+            result = self._on_examples(
+                inference.classify, servable, spec, request.input, timeout_ms
             )
             response = classification_pb2.ClassificationResponse()
             _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
@@ -126,14 +121,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     def _regress(self, request: regression_pb2.RegressionRequest, timeout_ms):
         spec = _model_spec(request)
         with _lease(self._repository, spec) as servable:
-            result = inference.regress(
-                self._runner,
-                servable,
-                spec.signature_name,
-                request.input,
-                timeout_ms,
-                check_method=self._check_method,
-            )
+            result = self._on_examples(inference.regress, servable, spec, request.input, timeout_ms)
             response = regression_pb2.RegressionResponse()
             _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
         for value in result.value:
@@ -160,26 +148,27 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 self._run_task(servable, task, request.input, timeout_ms, response.results.add())
         return response
 
+    def _on_examples(self, run: Callable, servable, spec, request_input, timeout_ms):
+        """`inference.classify` or `.regress` on the request's examples, as configured."""
+        return run(
+            self._runner,
+            servable,
+            spec.signature_name,
+            request_input,
+            timeout_ms,
+            check_method=self._check_method,
+        )
+
     def _run_task(self, servable, task, request_input, timeout_ms, result) -> None:
         spec = task.model_spec
         if task.method_name == inference.CLASSIFY_METHOD:
-            outcome = inference.classify(
-                self._runner,
-                servable,
-                spec.signature_name,
-                request_input,
-                timeout_ms,
-                check_method=self._check_method,
+            outcome = self._on_examples(
+                inference.classify, servable, spec, request_input, timeout_ms
             )
             _fill_classifications(result.classification_result, outcome.value)
         elif task.method_name == inference.REGRESS_METHOD:
-            outcome = inference.regress(
-                self._runner,
-                servable,
-                spec.signature_name,
-                request_input,
-                timeout_ms,
-                check_method=self._check_method,
+            outcome = self._on_examples(
+                inference.regress, servable, spec, request_input, timeout_ms
             )
             for value in outcome.value:
                 result.regression_result.regressions.add(value=value)

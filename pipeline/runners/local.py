@@ -28,7 +28,7 @@ EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2  # nothing ran: the data, a flag or the configuration is wrong
 EXIT_BLOCKED = 3  # the data gate refused the data
 EXIT_BUSY = 4  # another run holds the pipeline root
-EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143
+# Stopped by a signal: 128 + its number (130 Ctrl-C, 143 SIGTERM), runners/signals.py.
 _USAGE_ERROR = re.compile(r"^\S+: error: ")
 _ERROR_PREFIX = re.compile(r"^[\w.]*(Error|Exception|Exit|Interrupt)\b:")
 
@@ -178,14 +178,11 @@ def run_and_report(
                 with long_lived_imports():
                     import_pipeline_code(orchestrator)
                 run_pipeline(config, orchestrator)
-        except KeyboardInterrupt as e:
-            stop = signals.interruption(e)
-            return _report_interrupted(config, stop, progress.current, console, log_path, verbose)
-        # SystemExit too: Beam's option parser exits on a bad --beam-arg.
-        except (Exception, SystemExit) as e:
+        # SystemExit too: Beam's option parser exits on a bad --beam-arg. An
+        # Exception may be a signal too: Beam rewraps one raised in a DoFn.
+        except (KeyboardInterrupt, Exception, SystemExit) as e:
             stop = signals.interruption(e)
             if stop is not None:
-                # Beam turns a signal raised inside a DoFn into a RuntimeError.
                 return _report_interrupted(
                     config, stop, progress.current, console, log_path, verbose
                 )

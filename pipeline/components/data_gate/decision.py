@@ -38,6 +38,12 @@ OUT_OF_BOUNDS = frozenset(
         FUTURE_TIME,
     }
 )
+# The gate's label kinds. A label the model cannot learn from: no flag accepts
+# it, only more data helps.
+ONE_CLASS = "ONE_CLASS"
+CONSTANT_LABEL = "CONSTANT_LABEL"
+MISSING_CLASS = "MISSING_CLASS"
+UNLEARNABLE = frozenset({ONE_CLASS, CONSTANT_LABEL})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,13 +262,6 @@ def future_time_findings(
             )
         )
     return findings
-
-
-ONE_CLASS = "ONE_CLASS"
-CONSTANT_LABEL = "CONSTANT_LABEL"
-MISSING_CLASS = "MISSING_CLASS"
-# A label the model cannot learn from: no flag accepts it, only more data helps.
-UNLEARNABLE = frozenset({ONE_CLASS, CONSTANT_LABEL})
 
 
 def label_findings(labels: np.ndarray, spec: DatasetSpec, split: str = "train") -> list[Finding]:

@@ -118,13 +118,13 @@ def evaluate(
     previous_statistics_uri: str,
     config: GateConfig,
     now: float | None = None,
-    labels: tuple[np.ndarray, DatasetSpec] | None = None,
+    train_labels: tuple[np.ndarray, DatasetSpec] | None = None,
 ) -> decision.GateOutcome:
-    """The gate's whole decision on loaded artifacts (`now`: the run's clock; `labels`:
-    the train split's encoded labels and the spec they follow)."""
+    """The gate's whole decision on loaded artifacts (`now`: the run's clock;
+    `train_labels`: the train split's encoded labels and the spec they follow)."""
     findings = decision.schema_findings(anomalies, config)
-    if labels is not None:
-        findings += decision.label_findings(*labels)
+    if train_labels is not None:
+        findings += decision.label_findings(*train_labels)
     findings += decision.empty_split_findings(statistics, config)
     findings += decision.future_time_findings(
         statistics, config, time.time() if now is None else now
@@ -165,7 +165,7 @@ def findings_block_splits(findings: list[decision.Finding]) -> bool:
     return any(f.check == "empty split" for f in findings)
 
 
-def _labels(input_dict, exec_properties, schema) -> tuple[np.ndarray, DatasetSpec] | None:
+def _train_labels(input_dict, exec_properties, schema) -> tuple[np.ndarray, DatasetSpec] | None:
     examples = input_dict.get(EXAMPLES_KEY) or []
     dataset = exec_properties.get(DATASET_KEY)
     if not examples or not dataset:
@@ -192,7 +192,7 @@ class DataGateExecutor(base_executor.BaseExecutor):
         anomalies = standard_outputs.anomalies_by_split(
             artifact_utils.get_single_instance(input_dict[ANOMALIES_KEY])
         )
-        labels = _labels(input_dict, exec_properties, schema)
+        train_labels = _train_labels(input_dict, exec_properties, schema)
         previous = input_dict.get(PREVIOUS_KEY) or []
         previous_uri = (
             previous[0].get_string_custom_property(STATISTICS_URI_PROPERTY) if previous else ""
@@ -203,7 +203,7 @@ class DataGateExecutor(base_executor.BaseExecutor):
             schema,
             previous_uri,
             config,
-            labels=labels,
+            train_labels=train_labels,
         )
 
         if not outcome.passed:
