@@ -18,6 +18,7 @@ COMMANDS = (
     "pipeline.cli.lineage",  # lineage | explain
     "pipeline.cli.schema",  # schema update
     "pipeline.cli.compile",  # compile kubeflow-v2 | airflow
+    "pipeline.cli.run_node",  # run-node (one task of a compiled pipeline)
     "pipeline.cli.package",  # package sagemaker
 )
 

@@ -7,8 +7,8 @@ an engine that runs beyond this machine.
     python -m pipeline compile airflow --output ~/airflow/dags
 
 Kubeflow V2 (Vertex AI Pipelines, Kubeflow Pipelines 2) gets a PipelineJob JSON
-and the pipeline-spec YAML IR; Airflow gets a DAG module that builds the same
-PipelineConfig and calls the same factory when the scheduler parses it.
+and the pipeline-spec YAML IR; Airflow gets TFX's pipeline IR and a DAG module
+beside it whose tasks each run one of its nodes (`python -m pipeline run-node`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from models.dataset import DatasetError
 from pipeline import defaults
 from pipeline.beam_args import BeamArgsError
+from pipeline.cli.run import add_tuning_arguments
 from pipeline.inputs import DataError
 from pipeline.runners import airflow, kubeflow_v2
 from pipeline.runners.beam_flags import add_beam_arguments
@@ -93,6 +94,7 @@ def add_parser(subparsers) -> None:
     )
     af.add_argument("--schema", default=None, help="(default: the one beside the dataset file)")
     af.add_argument("--schedule", default=None, help="cron or preset; default: triggered by hand")
+    add_tuning_arguments(af)
     _common(af)
     af.set_defaults(func=_run_airflow)
 
@@ -111,9 +113,9 @@ def _run_kubeflow_v2(args: argparse.Namespace) -> int:
 def _run_airflow(args: argparse.Namespace) -> int:
     try:
         config = airflow.airflow_config(args)
-    except (BeamArgsError, DataError, DatasetError, OSError) as e:
+    except (BeamArgsError, DataError, DatasetError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    path = airflow.compile_airflow(config, args.output, args.schedule)
-    print(f"Wrote {path}")
+    dag, ir = airflow.compile_airflow(config, args.output, args.schedule)
+    print(f"Wrote {dag} and {ir}")
     return 0

@@ -94,26 +94,7 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
         default=defaults.SEED,
         help="training random seed (default: %(default)s)",
     )
-    p.add_argument(
-        "--tune",
-        action="store_true",
-        help="search hyperparameters with the Tuner (KerasTuner) before training; "
-        "the Trainer uses the best trial's (default: off)",
-    )
-    p.add_argument(
-        "--tune-trials",
-        type=int,
-        default=2,
-        metavar="N",
-        help="trial budget of --tune (default: %(default)s)",
-    )
-    p.add_argument(
-        "--tune-steps",
-        type=int,
-        default=300,
-        metavar="N",
-        help="training steps of each --tune trial (default: %(default)s)",
-    )
+    add_tuning_arguments(p)
     p.add_argument(
         "--fairness-blocking",
         action="store_true",
@@ -395,6 +376,33 @@ def _run(args, console, dataset, data_root, pipeline_root, data, beam_args) -> i
         log_path=log_path,
         verbose=args.verbose,
         orchestrator=args.orchestrator,
+    )
+
+
+def add_tuning_arguments(p: argparse.ArgumentParser) -> None:
+    """--tune and its budget (`TuningConfig`), for every command that builds a pipeline."""
+    from pipeline.config import TuningConfig
+
+    default = TuningConfig()
+    p.add_argument(
+        "--tune",
+        action="store_true",
+        help="search hyperparameters with the Tuner (KerasTuner) before training; "
+        "the Trainer uses the best trial's (default: off)",
+    )
+    p.add_argument(
+        "--tune-trials",
+        type=int,
+        default=default.max_trials,
+        metavar="N",
+        help="trial budget of --tune (default: %(default)s)",
+    )
+    p.add_argument(
+        "--tune-steps",
+        type=int,
+        default=default.steps_per_trial,
+        metavar="N",
+        help="training steps of each --tune trial (default: %(default)s)",
     )
 
 

@@ -1,111 +1,109 @@
-"""The pipeline as an Airflow DAG.
+"""The pipeline as an Airflow DAG: one task per node of the compiled pipeline.
 
-`compile_airflow` writes a DAG module into Airflow's dags folder; when the
-scheduler parses it, the module rebuilds the same `PipelineConfig` and calls
-`build_dag`, which runs `create_pipeline(config)` with TFX's AirflowDagRunner.
+`compile_airflow` compiles `create_pipeline(config)` to TFX's intermediate
+representation (`pipeline.runners.ir`) and writes it beside a DAG module that
+imports only Airflow and the standard library: the scheduler re-parses DAG
+files every 30 s by default, and parsing this one never loads TensorFlow or
+TFX. Each task runs `python -m pipeline run-node` for its node in a process of
+its own, so any executor (Sequential, Local, Celery, Kubernetes) runs it.
 `python -m pipeline compile airflow` is the command.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import os
 from pathlib import Path
 
 from pipeline.beam_args import beam_args
-from pipeline.config import DatasetSpec, EvalThresholds, PipelineConfig
+from pipeline.config import PipelineConfig, TuningConfig
 from pipeline.inputs import check_data_root
+from pipeline.runners import ir as pipeline_ir
 from pipeline.runners.beam_flags import settings_from_args
 from pipeline.runners.configs import load_dataset, local_config
 
+START_DATE = datetime.datetime(2024, 1, 1)
 
-def build_dag(
-    config: PipelineConfig,
-    *,
-    schedule: str | None = None,
-    start_date: datetime.datetime = datetime.datetime(2024, 1, 1),
-):
-    """An Airflow DAG running `create_pipeline(config)` with TFX's AirflowDagRunner.
+_AIRFLOW_MODULE = '''"""Airflow DAG of the {name} pipeline: one task per pipeline node.
 
-    `schedule=None` means runs are triggered by hand (or the API); catch-up is
-    off so a new schedule does not replay every interval since `start_date`.
-    """
-    from tfx.orchestration.airflow.airflow_dag_runner import (
-        AirflowDagRunner,
-        AirflowPipelineConfig,
-    )
-
-    from pipeline.pipeline import create_pipeline
-
-    dag_config = {"schedule": schedule, "start_date": start_date, "catchup": False}
-    return AirflowDagRunner(AirflowPipelineConfig(airflow_dag_config=dag_config)).run(
-        create_pipeline(config)
-    )
-
-
-def _render_value(value) -> str:
-    """Source that rebuilds `value`; pydantic models (the dataset, its thresholds) as JSON."""
-    if isinstance(value, DatasetSpec):
-        return f"DatasetSpec.from_json({value.to_json()!r})"
-    if isinstance(value, EvalThresholds):
-        return f"EvalThresholds.model_validate_json({value.model_dump_json()!r})"
-    return repr(value)
-
-
-def _render_config(config: PipelineConfig) -> str:
-    fields = "".join(
-        f"    {f.name}={_render_value(getattr(config, f.name))},\n"
-        for f in dataclasses.fields(config)
-        if f.name != "code_fingerprint"
-    )
-    # The code installed where the DAG runs, so that editing it reruns Transform
-    # and Trainer instead of reusing their cached outputs.
-    return f"PipelineConfig(\n{fields}    code_fingerprint=code_fingerprint(),\n)"
-
-
-_AIRFLOW_MODULE = '''"""Airflow DAG of the {name} pipeline.
-
-Written by `python -m pipeline compile airflow`.
-Regenerate it instead of editing it. It needs the taxi-tfx project installed in
-the environment of the Airflow scheduler and workers.
+Written by `python -m pipeline compile airflow`; regenerate it instead of
+editing it. Parsing this file imports only Airflow and the standard library.
+Each task runs `python -m pipeline run-node` on {ir_name}, the compiled
+pipeline beside this file, with the Python that parses it: the project must be
+installed in the environment of the Airflow workers.
 """
 
 import datetime
+import pathlib
+import shlex
+import sys
 
-from models.keras_version import use_keras_2
+from airflow import DAG
+from airflow.models.param import Param
+from airflow.operators.bash import BashOperator
 
-# Parsing this file imports TensorFlow, which reads the Keras choice once.
-use_keras_2()
+IR = pathlib.Path(__file__).with_name({ir_name!r})
+# Node id -> its upstream node ids, in the pipeline's order.
+NODES = {nodes}
+# Rendered by Airflow per run: the run id all tasks share, and the data to read.
+ENV = {{"PIPELINE_RUN_ID": "{{{{ run_id }}}}", "PIPELINE_DATA_ROOT": "{{{{ params.data_root }}}}"}}
 
-from pipeline.config import (  # noqa: E402, F401
-    AttributionsConfig,
-    DatasetSpec,
-    DriftThresholds,
-    EvalThresholds,
-    FairnessConfig,
-    GateConfig,
-    PipelineConfig,
-    Provenance,
-    TuningConfig,
-)
-from pipeline.fingerprints import code_fingerprint  # noqa: E402
-from pipeline.runners.airflow import build_dag  # noqa: E402
 
-CONFIG = {config}
+def _command(node):
+    return " ".join(
+        [
+            shlex.quote(sys.executable), "-m", "pipeline", "run-node",
+            "--ir", shlex.quote(str(IR)), "--node", shlex.quote(node),
+            \'--run-id "$PIPELINE_RUN_ID" --data-root "$PIPELINE_DATA_ROOT"\',
+        ]
+    )
 
-dag = build_dag(CONFIG, schedule={schedule!r}, start_date={start!r})
+
+with DAG(
+    dag_id={dag_id!r},
+    schedule={schedule!r},
+    start_date={start!r},
+    catchup=False,
+    # One run at a time: the runs share the pipeline root and its ML Metadata store.
+    max_active_runs=1,
+    params={{
+        "data_root": Param(
+            {data_root!r},
+            type="string",
+            description="the folder of CSV files this run reads; a run\'s conf "
+            "(data_root) overrides it",
+        )
+    }},
+    tags=["tfx"],
+    doc_md=__doc__,
+) as dag:
+    tasks = {{
+        node: BashOperator(task_id=node, bash_command=_command(node), env=ENV, append_env=True)
+        for node in NODES
+    }}
+    for node, upstream in NODES.items():
+        for each in upstream:
+            tasks[each] >> tasks[node]
 '''
 
 
 def render_airflow_module(
-    config: PipelineConfig, schedule: str | None, start_date: datetime.datetime
+    *,
+    dag_id: str,
+    ir_name: str,
+    nodes: dict[str, tuple[str, ...]],
+    data_root: str,
+    schedule: str | None,
+    start_date: datetime.datetime = START_DATE,
 ) -> str:
-    """Source of a DAG module that rebuilds `config` and calls `build_dag` on it."""
+    """Source of a DAG module with one task per node of `nodes` (id -> upstream ids)."""
     return _AIRFLOW_MODULE.format(
-        name=config.pipeline_name,
-        config=_render_config(config),
+        name=dag_id,
+        dag_id=dag_id,
+        ir_name=ir_name,
+        nodes="{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in nodes.items()) + "}",
+        data_root=data_root,
         schedule=schedule,
         start=start_date,
     )
@@ -128,16 +126,29 @@ def airflow_config(args: argparse.Namespace) -> PipelineConfig:
         **({"model_name": args.model_name} if args.model_name else {}),
         train_steps=args.train_steps,
         beam_args=beam_args(settings_from_args(args), rows=data.rows, cpus=os.cpu_count()),
+        tuning=TuningConfig(
+            enabled=args.tune, max_trials=args.tune_trials, steps_per_trial=args.tune_steps
+        ),
     )
 
 
-def compile_airflow(config: PipelineConfig, output_dir: Path, schedule: str | None = None) -> Path:
-    """Write `<output_dir>/<pipeline_name>_dag.py`."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / f"{config.pipeline_name.replace('-', '_')}_dag.py"
-    source = render_airflow_module(config, schedule, datetime.datetime(2024, 1, 1))
+def compile_airflow(
+    config: PipelineConfig, output_dir: Path, schedule: str | None = None
+) -> tuple[Path, Path]:
+    """Write `<output_dir>/<name>_dag.py` and the compiled pipeline beside it."""
+    stem = config.pipeline_name.replace("-", "_") + "_dag"
+    ir = pipeline_ir.compile_ir(config)
+    ir_path = pipeline_ir.write_ir(ir, output_dir / (stem + pipeline_ir.SUFFIX))
+    source = render_airflow_module(
+        dag_id=config.pipeline_name,
+        ir_name=ir_path.name,
+        nodes=pipeline_ir.task_graph(ir),
+        data_root=config.data_root,
+        schedule=schedule,
+    )
+    path = output_dir / f"{stem}.py"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(source)
-    # Atomic: the scheduler may parse the folder while it is being written.
+    # The IR first, then the module: the scheduler may parse the folder meanwhile.
     os.replace(tmp, path)
-    return path
+    return path, ir_path

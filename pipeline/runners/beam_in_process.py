@@ -6,7 +6,9 @@ process runs Beam, not what the pipeline is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import sys
+from collections.abc import Iterator, Sequence
 
 from pipeline.beam_args import option_value
 
@@ -58,3 +60,21 @@ def skip_tfx_repackaging_on_direct_runner() -> None:
 
     make_beam_dependency_flags.__wrapped__ = build
     dependency_utils.make_beam_dependency_flags = make_beam_dependency_flags
+
+
+@contextlib.contextmanager
+def executors_in_this_process() -> Iterator[None]:
+    """Settings for running TFX's executors in this process, for the duration.
+
+    TFX's Beam executors parse `sys.argv` as absl flags. The caller's own
+    command line is not meant for them (pytest's `-v` would become absl's
+    `--verbosity`), so they see only the program name.
+    """
+    disable_state_cache()
+    skip_tfx_repackaging_on_direct_runner()
+    argv = sys.argv
+    sys.argv = argv[:1]
+    try:
+        yield
+    finally:
+        sys.argv = argv

@@ -7,7 +7,6 @@ import contextlib
 import datetime
 import logging
 import re
-import sys
 import time
 import traceback
 from pathlib import Path
@@ -101,37 +100,30 @@ def import_pipeline_code(orchestrator: str = "local") -> None:
 
 
 def run_pipeline(config: PipelineConfig, orchestrator: str = "local") -> None:
-    """Run `config`'s pipeline with TFX's LocalDagRunner (or BeamDagRunner for "beam").
-
-    TFX's Beam executors parse `sys.argv` as absl flags. The caller's own
-    command line is not meant for them (pytest's `-v` would become absl's
-    `--verbosity`), so they see only the program name.
-    """
+    """Run `config`'s pipeline with TFX's LocalDagRunner (or BeamDagRunner for "beam")."""
     from pipeline.pipeline import create_pipeline
-    from pipeline.runners.beam_in_process import (
-        disable_state_cache,
-        skip_tfx_repackaging_on_direct_runner,
-    )
+    from pipeline.runners.beam_in_process import executors_in_this_process
 
-    disable_state_cache()
-    skip_tfx_repackaging_on_direct_runner()
     runner = _runner_class(orchestrator)()
-    argv = sys.argv
-    sys.argv = argv[:1]
-    try:
+    with executors_in_this_process():
         runner.run(create_pipeline(config))
-    finally:
-        sys.argv = argv
 
 
 def _report_blocked_gate(config: PipelineConfig, where: str, console: Console) -> bool:
     """Explain a run the data gate stopped; False when the failure was something else."""
-    from pipeline.components.data_gate.decision import describe, remedies
     from pipeline.metadata.summary import summarize_latest_run
 
     if where != steps.DATA_GATE:
         return False
-    outcome = summarize_latest_run(config).gate
+    return report_blocked_gate(summarize_latest_run(config), console)
+
+
+def report_blocked_gate(summary, console: Console) -> bool:
+    """Print why the data gate of `summary`'s run blocked it and what a person can do;
+    False when its gate did not block."""
+    from pipeline.components.data_gate.decision import describe, remedies
+
+    outcome = summary.gate
     if outcome is None or outcome.passed:
         return False
     console.print(
