@@ -1,4 +1,4 @@
-"""`python -m pipeline compile kubeflow-v2`: the spec, offline (Airflow: tests/pipeline/runners/test_airflow.py).
+"""`python -m pipeline compile kubeflow-v2`: the spec, offline (Airflow: runners/test_airflow.py).
 
 The Kubeflow golden file is the compiled spec with versions, labels and the code
 fingerprint stripped; after an intended change to the pipeline, rewrite it with
