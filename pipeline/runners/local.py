@@ -12,6 +12,7 @@ import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline import steps
 from pipeline.config import PipelineConfig
@@ -130,7 +131,7 @@ def report_blocked_gate(summary, console: Console) -> bool:
         f"  [red]✗[/] {steps.DATA_GATE} stopped the run: the data is not fit to train on."
     )
     for line in describe(outcome.blocking):
-        console.print(f"    [red]{line}[/]")
+        console.print(f"    [red]{escape(line)}[/]")
     console.print("Nothing was trained or pushed; the served model is unchanged.")
     for line in remedies(outcome):
         console.print(line)
@@ -184,7 +185,7 @@ def run_and_report(
             if _report_blocked_gate(config, where, console):
                 write_run_report(config, console=console, log_path=log_path, verbose=verbose)
                 return EXIT_BLOCKED
-            console.print(f"  [red]✗[/] {where} failed: {reason}")
+            console.print(f"  [red]✗[/] {where} failed: {escape(reason)}")
             console.print(f"Full log: {log_path}")
             console.print("Nothing new was pushed; the served model is unchanged.")
             write_run_report(config, console=console, log_path=log_path, verbose=verbose)
@@ -236,7 +237,7 @@ def write_run_report(
             path = write_report(config.pipeline_root, pipeline_name=config.pipeline_name)
     except Exception as e:
         logging.getLogger(__name__).error("Report failed:\n%s", traceback.format_exc())
-        console.print(f"  [yellow]![/] Report not written: {first_meaningful_error(e)}")
+        console.print(f"  [yellow]![/] Report not written: {escape(first_meaningful_error(e))}")
         return None
     console.print(f"  Report:     {path}")
     return path
@@ -260,7 +261,7 @@ def report_only(
         try:
             path = write_report(pipeline_root, pipeline_name=pipeline_name)
         except NoRunError as e:
-            console.print(f"[bold red]No report:[/] {e}")
+            console.print(f"[bold red]No report:[/] {escape(str(e))}")
             console.print("Run the pipeline first: python run_local.py")
             return EXIT_FAILED
         console.print(f"Report: {path}")

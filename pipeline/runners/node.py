@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
 import time
 import traceback
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline import steps
 from pipeline.runners import ir as pipeline_ir
@@ -137,7 +139,31 @@ def _recorded_status(connection, execution_id: int | None, node_id: str) -> str:
     if state == metadata_store_pb2.Execution.COMPLETE:
         return "executed"
     name = metadata_store_pb2.Execution.State.Name(state)
-    raise NodeFailed(f"{node_id}: ML Metadata records execution {execution_id} as {name}")
+    raise NodeFailed(
+        f"ML Metadata records execution {execution_id} as {name}"
+        + (f": {_recorded_error(execution)}" if _recorded_error(execution) else "")
+    )
+
+
+_RESULT = "__execution_result__"  # where TFX's launcher records why an execution failed
+
+
+def _recorded_error(execution) -> str:
+    """The last line of the error TFX recorded on `execution`, with what to do about a
+    node started before its inputs exist."""
+    if _RESULT not in execution.custom_properties:
+        return ""
+    message = json.loads(execution.custom_properties[_RESULT].string_value).get(
+        "resultMessage", ""
+    )
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if "InsufficientInputError" in last:
+        return (
+            "its inputs are not in this run; run its upstream tasks first, with the same "
+            f"--run-id ({last.split(': ', 1)[-1]})"
+        )
+    return last
 
 
 def _run(ir, run_id: str):
@@ -164,7 +190,7 @@ def _write_report(ir, run_id: str, console: Console) -> None:
         )
     except Exception as e:
         logging.getLogger(__name__).error("Report failed:\n%s", traceback.format_exc())
-        console.print(f"  [yellow]![/] Report not written: {first_meaningful_error(e)}")
+        console.print(f"  [yellow]![/] Report not written: {escape(first_meaningful_error(e))}")
         return
     console.print(f"  Report:     {path}")
 
@@ -201,7 +227,7 @@ def run_node_and_report(
     try:
         ir = prepared_ir(ir_path, node_id, run_id, data_root)
     except (pipeline_ir.IrError, DataError, DatasetError) as e:
-        console.print(f"[bold red]Cannot run {node_id}:[/] {e}")
+        console.print(f"[bold red]Cannot run {node_id}:[/] {escape(str(e))}")
         return EXIT_BAD_INPUT
     try:
         outcome = launch(ir, node_id)
@@ -210,7 +236,7 @@ def run_node_and_report(
         if node_id == steps.DATA_GATE and report_blocked_gate(summarize(_run(ir, run_id)), console):
             return EXIT_BLOCKED
         reason = str(e) if isinstance(e, NodeFailed) else first_meaningful_error(e)
-        console.print(f"  [red]✗[/] {node_id} failed: {reason}")
+        console.print(f"  [red]✗[/] {node_id} failed: {escape(reason)}")
         console.print("Nothing new was pushed; the served model is unchanged.")
         return EXIT_FAILED
     console.print(f"  ✓ {outcome.node_id:<28} {outcome.status:<9} {outcome.seconds:7.1f} s")
