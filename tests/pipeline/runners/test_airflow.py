@@ -170,18 +170,20 @@ class Airflow:
         self.airflow = Path(sys.executable).with_name("airflow")
         self.cli("db", "migrate")
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess:
+    def cli(self, *args: str, succeeds: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
             [str(self.airflow), *args], capture_output=True, text=True, timeout=1800,
             env=self.env, cwd=self.home.parent,
         )  # fmt: skip
-        assert result.returncode == 0, (args, result.stdout[-3000:], result.stderr[-3000:])
+        assert (result.returncode == 0) == succeeds, (
+            args, result.returncode, result.stdout[-3000:], result.stderr[-3000:]
+        )  # fmt: skip
         return result
 
-    def test_run(self, conf: dict | None = None) -> str:
+    def test_run(self, conf: dict | None = None, succeeds: bool = True) -> str:
         """`airflow dags test taxi`: one DAG run, its tasks in this machine's processes."""
         extra = ["--conf", json.dumps(conf)] if conf else []
-        return self.cli("dags", "test", "taxi", *extra).stdout
+        return self.cli("dags", "test", "taxi", *extra, succeeds=succeeds).stdout
 
     def runs(self) -> list[dict]:
         result = subprocess.run(
@@ -237,7 +239,7 @@ def test_airflow_runs_the_pipeline_reuses_the_cache_and_stops_at_the_gate(tmp_pa
     bitcoin = [{**r, "payment_type": "Bitcoin"} if i % 10 == 0 else r
                for i, r in enumerate(sample_rows[:ROWS])]  # fmt: skip
     csv_writer(tmp_path / "bitcoin" / "trips.csv", bitcoin)
-    said = airflow.test_run({"data_root": str(tmp_path / "bitcoin")})
+    said = airflow.test_run({"data_root": str(tmp_path / "bitcoin")}, succeeds=False)
     third = airflow.runs()[-1]
     tasks = third["tasks"]
     assert third["state"] == "failed"
