@@ -32,6 +32,8 @@ CSS = """
 .run-report .good { color: #1b7f3b; font-weight: 600; }
 .run-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .run-report .charts img { max-width: 100%; }
+.run-report details { margin: 4px 0 10px; }
+.run-report summary { cursor: pointer; color: #555; }
 """
 
 
@@ -58,18 +60,22 @@ class Section:
         self.missing.append(reason)
         self._parts.append(f'<p class="missing">{html.escape(reason)}</p>')
 
-    def table(self, name: str, frame: pd.DataFrame, *, index: bool = False) -> None:
-        """Keep `frame` as `tables[name]` and show it."""
+    def table(
+        self, name: str, frame: pd.DataFrame, *, index: bool = False, na_rep: str = ""
+    ) -> None:
+        """Keep `frame` as `tables[name]` and show it; empty cells read `na_rep`."""
         self.tables[name] = frame
-        # Integers too (row counts): one number format across every table.
-        numeric = {
-            column: format_number
-            for column in frame.columns
-            if pd.api.types.is_numeric_dtype(frame[column])
-            and not pd.api.types.is_bool_dtype(frame[column])
-        }
+        self._parts.append(_table_html(frame, index=index, na_rep=na_rep))
+
+    def collapsed_table(
+        self, name: str, frame: pd.DataFrame, summary: str, *, na_rep: str = ""
+    ) -> None:
+        """Keep `frame` as `tables[name]` and show it folded under `summary` (a
+        <details> element: it opens with a click, and with no script)."""
+        self.tables[name] = frame
         self._parts.append(
-            frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=numeric)
+            f"<details><summary>{html.escape(summary)}</summary>"
+            f"{_table_html(frame, index=False, na_rep=na_rep)}</details>"
         )
 
     def charts(self, svgs: list[str]) -> None:
@@ -92,6 +98,20 @@ class Section:
     def __repr__(self) -> str:
         missing = f", missing={self.missing!r}" if self.missing else ""
         return f"Section({self.title!r}, tables={list(self.tables)!r}{missing})"
+
+
+def _table_html(frame: pd.DataFrame, *, index: bool, na_rep: str) -> str:
+    # Integers too (row counts): one number format across every table.
+    def number(value) -> str:
+        return na_rep if value is None or pd.isna(value) else format_number(value)
+
+    numeric = {
+        column: number
+        for column in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
+    }
+    return frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
 
 
 def format_number(value: float) -> str:
