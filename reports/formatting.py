@@ -64,6 +64,16 @@ def spread(number: float | None, kind: Role) -> str:
     return format_number(number)
 
 
+def summary(statistic: str, number: float | None, kind: Role) -> str:
+    """A summary statistic ("mean", "std", "min", "median", "max") of a feature's values:
+    no mean or spread of codes, a spread of timestamps in days."""
+    if statistic == "std":
+        return spread(number, kind)
+    if statistic == "mean" and kind is Role.IDENTIFIER:
+        return ""
+    return value(number, kind)
+
+
 def edge_labels(edges: Iterable[float], kind: Role) -> list[str]:
     """Bucket boundaries for a chart axis: dates without the time of day, short numbers."""
     if kind is Role.TIMESTAMP:

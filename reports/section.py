@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import html
 import math
+from collections.abc import Collection
 
 import pandas as pd
 
@@ -32,6 +33,7 @@ CSS = """
 .run-report .good { color: #1b7f3b; font-weight: 600; }
 .run-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .run-report .charts img { max-width: 100%; }
+.run-report tr.flagged td { background: #fdecea; }
 .run-report details { margin: 4px 0 10px; }
 .run-report summary { cursor: pointer; color: #555; }
 """
@@ -61,11 +63,24 @@ class Section:
         self._parts.append(f'<p class="missing">{html.escape(reason)}</p>')
 
     def table(
-        self, name: str, frame: pd.DataFrame, *, index: bool = False, na_rep: str = ""
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        index: bool = False,
+        na_rep: str = "",
+        shown: pd.DataFrame | None = None,
+        flagged: Collection[int] = (),
     ) -> None:
-        """Keep `frame` as `tables[name]` and show it; empty cells read `na_rep`."""
+        """Keep `frame` as `tables[name]` and show it, or `shown` (the same rows written
+        for reading) if given; empty cells read `na_rep`, rows at the positions in
+        `flagged` are highlighted."""
         self.tables[name] = frame
-        self._parts.append(_table_html(frame, index=index, na_rep=na_rep))
+        self._parts.append(
+            _table_html(
+                frame if shown is None else shown, index=index, na_rep=na_rep, flagged=flagged
+            )
+        )
 
     def collapsed_table(
         self, name: str, frame: pd.DataFrame, summary: str, *, na_rep: str = ""
@@ -100,7 +115,9 @@ class Section:
         return f"Section({self.title!r}, tables={list(self.tables)!r}{missing})"
 
 
-def _table_html(frame: pd.DataFrame, *, index: bool, na_rep: str) -> str:
+def _table_html(
+    frame: pd.DataFrame, *, index: bool, na_rep: str, flagged: Collection[int] = ()
+) -> str:
     # Integers too (row counts): one number format across every table.
     def number(value) -> str:
         return na_rep if value is None or pd.isna(value) else format_number(value)
@@ -111,7 +128,19 @@ def _table_html(frame: pd.DataFrame, *, index: bool, na_rep: str) -> str:
         if pd.api.types.is_numeric_dtype(frame[column])
         and not pd.api.types.is_bool_dtype(frame[column])
     }
-    return frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
+    table = frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
+    return _flag_rows(table, set(flagged)) if flagged else table
+
+
+def _flag_rows(table: str, flagged: set[int]) -> str:
+    """`table` (pandas HTML) with the body rows at `flagged` positions in class "flagged"."""
+    head, body = table.split("<tbody>", 1)
+    rows = body.split("<tr>")
+    marked = [
+        ('<tr class="flagged">' if i - 1 in flagged else "<tr>") + row if i else row
+        for i, row in enumerate(rows)
+    ]
+    return head + "<tbody>" + "".join(marked)
 
 
 def format_number(value: float) -> str:

@@ -12,9 +12,12 @@ from pipeline.components.standard_outputs import statistics_by_split
 from pipeline.config import GateConfig
 from pipeline.metadata.run import Run
 from reports import chart_cache, charts, formatting, histograms
-from reports.section import Section
+from reports.section import Section, format_number
 
 TOP_VALUES = 5
+# A column missing in more than this share of the rows is highlighted.
+MOSTLY_MISSING = 0.5
+_SUMMARIES = ("mean", "std", "min", "median", "max")
 # The split other splits are judged against (the data gate measures skew of train).
 REFERENCE_SPLIT = "train"
 
@@ -79,7 +82,8 @@ def feature_table(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> pd
             "count": int(common.tot_num_values),
             "missing %": round(100 * missing_share(feature, data.num_examples), 2),
         }
-        if feature.HasField("num_stats"):
+        if feature.HasField("num_stats") and row["count"]:
+            # Without values TFDV writes 0 for every summary: left empty, not measured.
             num = feature.num_stats
             row.update(mean=num.mean, std=num.std_dev, min=num.min, median=num.median, max=num.max)
             row["zeros %"] = round(100 * num.num_zeros / max(data.num_examples, 1), 2)
@@ -93,6 +97,32 @@ def feature_table(statistics: statistics_pb2.DatasetFeatureStatisticsList) -> pd
     columns = ["feature", "type", "count", "missing %", "mean", "std", "min", "median", "max"]
     columns += ["zeros %", "unique", "top values"]
     return pd.DataFrame(rows).reindex(columns=columns)
+
+
+def mostly_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `feature_table` missing in more than MOSTLY_MISSING of the rows."""
+    return table[table["missing %"] > 100 * MOSTLY_MISSING]
+
+
+def readable_table(table: pd.DataFrame, time_feature: str | None = None) -> pd.DataFrame:
+    """`feature_table` written for reading: codes as codes, the time feature as UTC dates,
+    and "—" instead of a summary of a feature without values."""
+    shown = table.astype(object)
+    for i, row in table.iterrows():
+        if not row["count"]:
+            shown.loc[i, [*_SUMMARIES, "zeros %", "unique"]] = formatting.NOT_MEASURED
+            continue
+        kind = formatting.role(
+            row["feature"], integer=row["type"] == "INT", time_feature=time_feature
+        )
+        for statistic in _SUMMARIES:
+            shown.loc[i, statistic] = formatting.summary(statistic, row[statistic], kind)
+    for column in ("count", "missing %", "zeros %", "unique"):
+        shown[column] = [
+            v if isinstance(v, str) else "" if pd.isna(v) else format_number(v)
+            for v in shown[column]
+        ]
+    return shown
 
 
 def _shares(feature, num_examples: int) -> dict[str, float]:
@@ -198,9 +228,19 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
         "a split whose distribution differs from the others."
     )
     section.table("rows", counts)
+    time_feature = run.gate_config.time_feature if run.gate_config else None
     for split, stats in statistics.items():
         section.heading(f"Split {split}")
-        section.table(split, feature_table(stats))
+        table = feature_table(stats)
+        missing = mostly_missing(table)
+        if not missing.empty:
+            listed = ", ".join(
+                f"{f} ({m:g}%)"
+                for f, m in zip(missing["feature"], missing["missing %"], strict=True)
+            )
+            section.note(f"Missing in more than {MOSTLY_MISSING:.0%} of the rows: {listed}.", "bad")
+        shown = readable_table(table, time_feature)
+        section.table(split, table, shown=shown, flagged=list(missing.index))
     if with_charts:
         section.heading("Distributions (splits overlaid on the same buckets)")
         section.charts(

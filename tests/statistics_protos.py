@@ -41,3 +41,18 @@ def split(rows: int, **features) -> statistics_pb2.DatasetFeatureStatisticsList:
         feature.type, kinds = spec
         add_histograms(feature, kinds)
     return stats
+
+
+def summarized(rows: int, **features) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """One split of `rows` examples; each feature is (type, rows with a value, mean, std,
+    min, median, max), single-valued, as TFDV summarizes numbers."""
+    stats = statistics_pb2.DatasetFeatureStatisticsList()
+    data = stats.datasets.add(num_examples=rows)
+    for name, (kind, count, mean, std, low, median, high) in features.items():
+        feature = data.features.add(name=name, type=kind)
+        num = feature.num_stats
+        num.common_stats.num_non_missing = count
+        num.common_stats.tot_num_values = count
+        num.common_stats.max_num_values = 1 if count else 0
+        num.mean, num.std_dev, num.min, num.median, num.max = mean, std, low, median, high
+    return stats

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
-from statistics_protos import FLOAT, INT, split
+from statistics_protos import FLOAT, INT, split, summarized
 
 from pipeline.config import GateConfig
 from reports import charts, statistics
+from reports.section import Section
 
 GATE = GateConfig(long_tailed=("fare",), time_feature="trip_start_timestamp")
 
@@ -71,3 +73,55 @@ def test_without_a_gate_config_every_feature_gets_equal_width_buckets():
     assert len(labels) == 11 and labels[0] == "0" and labels[-1] == "700"
     assert series["eval"][0] == pytest.approx(1.0)
     assert xlabel == "fare (equal-width buckets)"
+
+
+SUMMARIES = summarized(
+    100,
+    dropoff_census_tract=(INT, 80, 17031500000.0, 331000.0, 17031010100, 17031320100, 17031980000),
+    trip_start_timestamp=(INT, 100, 1.4e9, 339 * 86400.0, 1356998400, 1.4e9, 1483228800),
+    pickup_census_tract=(INT, 1, 17031080800.0, 0.0, 17031080800, 17031080800, 17031080800),
+    # TFDV writes 0 for the summary of a column without any value.
+    never_filled=(FLOAT, 0, 0.0, 0.0, 0.0, 0.0, 0.0),
+    fare=(FLOAT, 100, 11.76, 11.99, 0.0, 7.85, 700.07),
+)
+
+
+def readable() -> pd.DataFrame:
+    table = statistics.feature_table(SUMMARIES)
+    return statistics.readable_table(table, "trip_start_timestamp").set_index("feature")
+
+
+def test_codes_are_shown_as_codes_without_a_mean():
+    tract = readable().loc["dropoff_census_tract"]
+    assert (tract["min"], tract["max"]) == ("17031010100", "17031980000")
+    assert tract["mean"] == tract["std"] == ""
+
+
+def test_the_time_feature_is_shown_as_utc_dates():
+    time = readable().loc["trip_start_timestamp"]
+    assert (time["min"], time["max"]) == ("2013-01-01 UTC", "2017-01-01 UTC")
+    assert time["std"] == "339 days"
+
+
+def test_a_feature_without_values_shows_dashes_not_zeros():
+    table = statistics.feature_table(SUMMARIES).set_index("feature")
+    assert table.loc["never_filled", ["mean", "min", "max"]].isna().all()
+    shown = readable().loc["never_filled"]
+    assert set(shown[["mean", "std", "min", "median", "max", "zeros %"]]) == {"—"}
+    # Amounts keep their usual format.
+    assert readable().loc["fare", "max"] == "700.1"
+
+
+def test_a_mostly_missing_column_is_named_and_its_row_highlighted():
+    table = statistics.feature_table(SUMMARIES)
+    missing = statistics.mostly_missing(table)
+    assert list(missing["feature"]) == ["never_filled", "pickup_census_tract"]
+
+    section = Section("Statistics", "statistics")
+    section.table("train", table, shown=readable().reset_index(), flagged=list(missing.index))
+    rows = section.body_html().split("<tbody>")[1].split("</tr>")
+    flagged = [r for r in rows if 'class="flagged"' in r]
+    assert len(flagged) == 2
+    assert "pickup_census_tract" in flagged[1] and "fare" not in "".join(flagged)
+    # The data stays numbers; only the page shows dates and codes.
+    assert section.tables["train"]["count"].dtype.kind == "i"
