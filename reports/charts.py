@@ -18,8 +18,6 @@ OVER = "#d62728"
 UNDER = "#7f7f7f"
 _WIDTH = 4.6  # inches; three charts fit side by side on a laptop screen
 
-Bucket = tuple[float, float, float]  # (low, high, share of rows)
-
 
 def _svg(fig: Figure) -> str:
     # Text stays text (smaller files, selectable labels); a fixed salt keeps
@@ -31,45 +29,83 @@ def _svg(fig: Figure) -> str:
     return buffer.getvalue()
 
 
+# Tick labels at least this large (points): smaller ones blur on a laptop screen.
+LABEL_SIZE = 8
+TITLE_SIZE = 9
+# Plain tick numbers: no "1e6+1.7031e10" offset or exponent above the axis.
+_PLAIN_TICKS = {"axes.formatter.useoffset": False, "axes.formatter.limits": (-7, 12)}
+# Below this many characters tick labels stay level; longer ones are slanted.
+_LEVEL_LABEL = 5
+_MAX_EDGE_LABELS = 12
+
+
 def _figure(height: float) -> tuple[Figure, object]:
     fig = Figure(figsize=(_WIDTH, height))
-    ax = fig.add_subplot()
+    # The axis formatters read these settings when they are created.
+    with matplotlib.rc_context(_PLAIN_TICKS):
+        ax = fig.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
-    ax.tick_params(labelsize=7)
+    ax.tick_params(labelsize=LABEL_SIZE)
     return fig, ax
 
 
-def histogram(series: Mapping[str, Sequence[Bucket]], title: str) -> str:
-    """Step histograms of several datasets (e.g. splits) on one axis, as SVG."""
-    fig, ax = _figure(2.2)
-    for color, (name, buckets) in zip(COLORS, series.items(), strict=False):
-        if not buckets:
-            continue
-        edges = [buckets[0][0]] + [high for _, high, _ in buckets]
-        shares = [share for _, _, share in buckets]
-        ax.stairs(shares, edges, label=name, color=color, linewidth=1.4)
-    upper = max((_upper(buckets) for buckets in series.values() if buckets), default=None)
-    if upper is not None:
-        ax.set_xlim(right=upper)
-    ax.set_title(title, fontsize=9)
-    ax.set_ylabel("share of rows", fontsize=7)
-    ax.legend(fontsize=7, frameon=False)
+def _legend_above(ax, count: int) -> None:
+    # Above the plot, in one row: inside it, a legend hides the bars it names.
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=max(count, 1),
+        fontsize=LABEL_SIZE,
+        frameon=False,
+        borderaxespad=0.2,
+    )
+
+
+def _title(ax, title: str, *, legend: bool) -> None:
+    # With a legend above the plot, the title goes above the legend.
+    ax.set_title(title, fontsize=TITLE_SIZE, pad=24 if legend else 6)
+
+
+def histogram(
+    edges: Sequence[str], series: Mapping[str, Sequence[float]], title: str, xlabel: str
+) -> str:
+    """Step histograms of several datasets on the same buckets, as SVG.
+
+    `edges` labels the bucket boundaries (one more than each series' shares);
+    buckets are drawn equally wide, as the quantile buckets the data gate
+    compares on would otherwise be unreadable slivers and one wide tail.
+    """
+    fig, ax = _figure(2.4)
+    positions = range(len(edges))
+    drawn = 0
+    for color, (name, shares) in zip(COLORS, series.items(), strict=False):
+        if shares:
+            ax.stairs(shares, positions, label=name, color=color, linewidth=1.4)
+            drawn += 1
+    step = -(-len(edges) // _MAX_EDGE_LABELS)  # ceiling: at most _MAX_EDGE_LABELS labels
+    shown = list(positions)[::step]
+    slanted = any(len(label) > _LEVEL_LABEL for label in edges)
+    ax.set_xticks(shown)
+    ax.set_xticklabels(
+        [edges[i] for i in shown],
+        rotation=35 if slanted else 0,
+        ha="right" if slanted else "center",
+        rotation_mode="anchor",
+    )
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    ax.set_ylabel("share of rows with a value", fontsize=LABEL_SIZE)
+    if drawn:
+        _legend_above(ax, drawn)
+    _title(ax, title, legend=bool(drawn))
     return _svg(fig)
 
 
-def _upper(buckets: Sequence[Bucket], share: float = 0.995) -> float:
-    """Right end of the buckets that hold `share` of the rows: a few long trips
-    would otherwise squeeze everyone else into the first bar."""
-    total = sum(s for _, _, s in buckets) or 1.0
-    seen = 0.0
-    for _, high, s in buckets:
-        seen += s
-        if seen >= share * total:
-            return high
-    return buckets[-1][1]
+TOP_VALUES_SHOWN = 8
 
 
-def top_values(series: Mapping[str, Mapping[str, float]], title: str, limit: int = 8) -> str:
+def top_values(
+    series: Mapping[str, Mapping[str, float]], title: str, limit: int = TOP_VALUES_SHOWN
+) -> str:
     """Grouped horizontal bars: the share of each of the most frequent values, as SVG."""
     first = next(iter(series.values()), {})
     values = list(first)[:limit]
@@ -81,9 +117,9 @@ def top_values(series: Mapping[str, Mapping[str, float]], title: str, limit: int
     ax.set_yticks([row + 0.4 - height / 2 for row in range(len(values))])
     ax.set_yticklabels([_short(v) for v in values])
     ax.invert_yaxis()
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("share of rows", fontsize=7)
-    ax.legend(fontsize=7, frameon=False)
+    ax.set_xlabel("share of rows", fontsize=LABEL_SIZE)
+    _legend_above(ax, len(series))
+    _title(ax, title, legend=True)
     return _svg(fig)
 
 
@@ -98,22 +134,25 @@ def measurements(rows: Sequence[tuple[str, float, float]], title: str) -> str:
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([_short(label) for label in labels])
     ax.invert_yaxis()
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("measured (| = threshold)", fontsize=7)
+    _title(ax, title, legend=False)
+    ax.set_xlabel("measured (| = threshold)", fontsize=LABEL_SIZE)
     return _svg(fig)
 
 
-def slice_metric(rows: Sequence[tuple[str, float]], overall: float | None, title: str) -> str:
+def slice_metric(
+    rows: Sequence[tuple[str, float]], overall: float | None, title: str, xlabel: str = ""
+) -> str:
     """One bar per slice value, with the overall value as a dashed line, as SVG."""
-    fig, ax = _figure(0.5 + 0.18 * max(len(rows), 1))
+    fig, ax = _figure(0.6 + 0.2 * max(len(rows), 1))
     ax.barh(range(len(rows)), [value for _, value in rows], color=COLORS[0], height=0.7)
     if overall is not None:
         ax.axvline(overall, color="black", linestyle="--", linewidth=1, label="overall")
-        ax.legend(fontsize=7, frameon=False)
+        _legend_above(ax, 1)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([_short(label) for label, _ in rows])
     ax.invert_yaxis()
-    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    _title(ax, title, legend=overall is not None)
     return _svg(fig)
 
 
@@ -138,6 +177,6 @@ def importances(rows: Sequence[tuple[str, float, float]], title: str) -> str:
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([_short(label) for label, _, _ in rows])
     ax.invert_yaxis()
-    ax.set_title(title, fontsize=9)
-    ax.set_xlabel("how much worse the score gets when shuffled (bar: spread)", fontsize=7)
+    _title(ax, title, legend=False)
+    ax.set_xlabel("how much worse the score gets when shuffled (bar: spread)", fontsize=LABEL_SIZE)
     return _svg(fig)

@@ -7,10 +7,11 @@ thresholds the pipeline itself would judge by.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import pandas as pd
-from tensorflow_metadata.proto.v0 import anomalies_pb2
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 
 from pipeline import steps
 from pipeline.components.data_gate.comparisons import comparator_anomalies, compare_statistics
@@ -59,10 +60,48 @@ def measurement_table(anomalies: anomalies_pb2.Anomalies, kind: str) -> pd.DataF
     return frame.sort_values("value", ascending=False, ignore_index=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class Compared:
+    """The two datasets of one comparison, named as the charts label them."""
+
+    reference_name: str
+    reference: statistics_pb2.DatasetFeatureStatisticsList
+    current_name: str
+    current: statistics_pb2.DatasetFeatureStatisticsList
+
+
+def overlays(
+    features: list[str], compared: Compared, gate: GateConfig, draw: Callable[..., str]
+) -> list[str]:
+    """Reference against current for each of `features`, on the buckets the gate measured."""
+    reference = statistics_report.features_of(compared.reference)
+    current = statistics_report.features_of(compared.current)
+    svgs = []
+    for feature in features:
+        if feature not in reference or feature not in current:
+            continue
+        per_series = {
+            compared.reference_name: reference[feature],
+            compared.current_name: current[feature],
+        }
+        svg = statistics_report.overlay_chart(
+            feature, per_series, draw, gate=gate, reference=compared.reference_name
+        )
+        svgs += [svg] if svg else []
+    return svgs
+
+
 def _show(
-    section: Section, name: str, frame: pd.DataFrame, title: str, draw: Callable[..., str] | None
+    section: Section,
+    name: str,
+    frame: pd.DataFrame,
+    title: str,
+    draw: Callable[..., str] | None,
+    compared: Compared,
+    gate: GateConfig,
 ):
-    """The measurements of one comparison; with a chart when `draw` is given."""
+    """The measurements of one comparison; with charts when `draw` is given: the
+    measurements, and the distributions of each feature over its threshold."""
     over = frame[frame["result"] != "ok"]
     if over.empty:
         section.note(f"No feature is over its threshold ({len(frame)} compared).", "good")
@@ -72,7 +111,10 @@ def _show(
     section.table(name, frame)
     if draw is not None and not frame.empty:
         rows = list(zip(frame["feature"], frame["value"], frame["threshold"], strict=True))
-        section.charts([draw(charts.measurements, rows, title)])
+        features = list(dict.fromkeys(over["feature"]))
+        section.charts(
+            [draw(charts.measurements, rows, title), *overlays(features, compared, gate, draw)]
+        )
 
 
 def report(run: Run, *, with_charts: bool = True) -> Section:
@@ -107,7 +149,9 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
         skew = compare_statistics(
             statistics[TRAIN], schema, serving=statistics[EVAL], thresholds=gate.skew, **compare
         )
-        _show(section, "skew", measurement_table(skew, "skew"), "skew train/eval", draw)
+        compared = Compared(TRAIN, statistics[TRAIN], EVAL, statistics[EVAL])
+        table = measurement_table(skew, "skew")
+        _show(section, "skew", table, "skew train/eval", draw, compared, gate)
     else:
         section.not_produced(f"This run has no {TRAIN} and {EVAL} splits to compare.")
 
@@ -123,5 +167,7 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     drift = compare_statistics(
         statistics[TRAIN], schema, previous=previous, thresholds=gate.drift, **compare
     )
-    _show(section, "drift", measurement_table(drift, "drift"), "drift vs previous run", draw)
+    compared = Compared("previous run", previous, "this run", statistics[TRAIN])
+    table = measurement_table(drift, "drift")
+    _show(section, "drift", table, "drift vs previous run", draw, compared, gate)
     return section

@@ -16,8 +16,10 @@ from pipeline.components.evaluator.results import (
     overall_table,
     slice_table,
 )
+from pipeline.components.fairness_check.artifacts import load_result
+from pipeline.config import FairnessConfig
 from pipeline.metadata.run import Run
-from reports import chart_cache, charts
+from reports import chart_cache, charts, slices
 from reports.section import Section
 
 # The metric charted per slice: the first of these the evaluation has.
@@ -27,8 +29,6 @@ SLICE_CHART_METRICS = (
     scoring.RMSE,
 )
 SLICE_CHART_LIMIT = 15  # bars per slicing feature: the slices with most examples
-# AUC is undefined on a slice holding one class (TFMA reports 0): tiny slices are left out.
-SLICE_CHART_MIN_EXAMPLES = 30
 
 
 @dataclasses.dataclass
@@ -77,15 +77,71 @@ def chart_metric(metrics: pd.DataFrame) -> str | None:
 def _slice_chart(
     table: pd.DataFrame, feature: str, metric: str, overall: float | None, draw: Callable[..., str]
 ) -> str | None:
+    """`metric` of the largest slices of `table` (already limited to slices large enough
+    to judge), in natural order for hours and the like."""
     if metric not in table.columns:
         return None
     top = table.head(SLICE_CHART_LIMIT).dropna(subset=[metric])
-    if "example_count" in top.columns:
-        top = top[top["example_count"] >= SLICE_CHART_MIN_EXAMPLES]
     if top.empty:
         return None
+    top = slices.in_natural_order(top, feature)
     rows = list(zip(top[feature].astype(str), top[metric], strict=True))
-    return draw(charts.slice_metric, rows, overall, f"{metric} by {feature}")
+    return draw(charts.slice_metric, rows, overall, f"{metric} by {feature}", metric)
+
+
+def min_slice_examples(run: Run) -> int:
+    """Slices with fewer eval examples are too small to judge: the fairness check's
+    minimum when it ran, its default otherwise."""
+    artifact = run.output(steps.FAIRNESS_CHECK, "result")
+    if artifact is None:
+        return FairnessConfig().min_slice_examples
+    return load_result(artifact).min_slice_examples
+
+
+def slice_tables(
+    evaluation: Evaluation, min_examples: int
+) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Slicing feature -> (its slices large enough to judge, the others), with counts."""
+    binary = scoring.AUC in set(evaluation.metrics["metric"])
+    tables = {}
+    for feature in slice_features(evaluation.metrics):
+        table = slices.with_counts(slice_table(evaluation.metrics, feature), binary=binary)
+        tables[feature] = slices.by_size(table, min_examples)
+    return tables
+
+
+def _show_slices(
+    section: Section, tables: dict[str, tuple[pd.DataFrame, pd.DataFrame]], min_examples: int
+) -> None:
+    for feature, (large, small) in tables.items():
+        section.heading(f"By {feature}")
+        section.table(f"by {feature}", slices.in_natural_order(large, feature), na_rep="n/a")
+        if not small.empty:
+            section.collapsed_table(
+                f"by {feature}, too small to judge",
+                slices.in_natural_order(small, feature),
+                f"{len(small)} slice(s) with fewer than {min_examples:,} examples: "
+                "too small to judge",
+                na_rep="n/a",
+            )
+
+
+def _callout(
+    section: Section, judged: dict[str, pd.DataFrame], metric: str | None, overall: float | None
+) -> None:
+    """Name the slices much worse than overall, before their tables."""
+    if metric is None or overall is None or pd.isna(overall):
+        return
+    found = [o for f, table in judged.items() for o in slices.outliers(table, f, metric, overall)]
+    rule = slices.threshold_words(metric)
+    if not rule:
+        return
+    if not found:
+        section.note(f"No slice large enough to judge has {rule}.", "good")
+        return
+    section.note(f"Slices much worse than overall ({rule}):", "bad")
+    for outlier in found:
+        section.note(outlier.sentence(), "bad")
 
 
 def _verdict(section: Section, evaluation: Evaluation) -> None:
@@ -117,16 +173,26 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     section.note(
         "Look for: metrics well above the thresholds (and above the trivial predictor's, "
         "see the skill check), and slices (below) where the model is much worse than "
-        "overall. On a slice with a single class AUC is undefined and TFMA reports 0."
+        "overall."
     )
     candidate = overall.set_index("metric").get("candidate", pd.Series(dtype=float))
     metric = chart_metric(evaluation.metrics)
+    min_examples = min_slice_examples(run)
+    section.heading("Slices")
+    section.note(
+        f"Each slice's example count and, for a yes/no label, its positive examples; n/a: "
+        f"the metric is undefined on that slice (AUC of a slice with one class). Slices "
+        f"with fewer than {min_examples:,} examples (the fairness check's minimum) are "
+        "listed apart, collapsed. No confidence intervals: the Evaluator does not "
+        "compute them (TFMA would resample every slice)."
+    )
+    tables = slice_tables(evaluation, min_examples)
+    judged = {feature: large for feature, (large, _) in tables.items()}
+    _callout(section, judged, metric, candidate.get(metric))
+    _show_slices(section, tables, min_examples)
     chart_list = []
     draw = chart_cache.drawer(run.pipeline_root)
-    for feature in slice_features(evaluation.metrics):
-        table = slice_table(evaluation.metrics, feature)
-        section.heading(f"By {feature}")
-        section.table(f"by {feature}", table)
+    for feature, table in judged.items():
         if with_charts and metric and not table.empty:
             chart = _slice_chart(table, feature, metric, candidate.get(metric), draw)
             chart_list += [chart] if chart else []

@@ -12,6 +12,7 @@ import base64
 import dataclasses
 import html
 import math
+from collections.abc import Collection
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ CSS = """
 .run-report .good { color: #1b7f3b; font-weight: 600; }
 .run-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .run-report .charts img { max-width: 100%; }
+.run-report tr.flagged td { background: #fdecea; }
+.run-report details { margin: 4px 0 10px; }
+.run-report summary { cursor: pointer; color: #555; }
 """
 
 
@@ -58,18 +62,35 @@ class Section:
         self.missing.append(reason)
         self._parts.append(f'<p class="missing">{html.escape(reason)}</p>')
 
-    def table(self, name: str, frame: pd.DataFrame, *, index: bool = False) -> None:
-        """Keep `frame` as `tables[name]` and show it."""
+    def table(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        index: bool = False,
+        na_rep: str = "",
+        shown: pd.DataFrame | None = None,
+        flagged: Collection[int] = (),
+    ) -> None:
+        """Keep `frame` as `tables[name]` and show it, or `shown` (the same rows written
+        for reading) if given; empty cells read `na_rep`, rows at the positions in
+        `flagged` are highlighted."""
         self.tables[name] = frame
-        # Integers too (row counts): one number format across every table.
-        numeric = {
-            column: format_number
-            for column in frame.columns
-            if pd.api.types.is_numeric_dtype(frame[column])
-            and not pd.api.types.is_bool_dtype(frame[column])
-        }
         self._parts.append(
-            frame.to_html(index=index, escape=True, border=0, na_rep="", formatters=numeric)
+            _table_html(
+                frame if shown is None else shown, index=index, na_rep=na_rep, flagged=flagged
+            )
+        )
+
+    def collapsed_table(
+        self, name: str, frame: pd.DataFrame, summary: str, *, na_rep: str = ""
+    ) -> None:
+        """Keep `frame` as `tables[name]` and show it folded under `summary` (a
+        <details> element: it opens with a click, and with no script)."""
+        self.tables[name] = frame
+        self._parts.append(
+            f"<details><summary>{html.escape(summary)}</summary>"
+            f"{_table_html(frame, index=False, na_rep=na_rep)}</details>"
         )
 
     def charts(self, svgs: list[str]) -> None:
@@ -92,6 +113,34 @@ class Section:
     def __repr__(self) -> str:
         missing = f", missing={self.missing!r}" if self.missing else ""
         return f"Section({self.title!r}, tables={list(self.tables)!r}{missing})"
+
+
+def _table_html(
+    frame: pd.DataFrame, *, index: bool, na_rep: str, flagged: Collection[int] = ()
+) -> str:
+    # Integers too (row counts): one number format across every table.
+    def number(value) -> str:
+        return na_rep if value is None or pd.isna(value) else format_number(value)
+
+    numeric = {
+        column: number
+        for column in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
+    }
+    table = frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
+    return _flag_rows(table, set(flagged)) if flagged else table
+
+
+def _flag_rows(table: str, flagged: set[int]) -> str:
+    """`table` (pandas HTML) with the body rows at `flagged` positions in class "flagged"."""
+    head, body = table.split("<tbody>", 1)
+    rows = body.split("<tr>")
+    marked = [
+        ('<tr class="flagged">' if i - 1 in flagged else "<tr>") + row if i else row
+        for i, row in enumerate(rows)
+    ]
+    return head + "<tbody>" + "".join(marked)
 
 
 def format_number(value: float) -> str:

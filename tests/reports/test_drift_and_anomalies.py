@@ -48,6 +48,8 @@ def test_fares_and_payment_types_drift_from_the_previous_run(skewed_run):
     assert "Over the threshold: fare, payment_type." in section._repr_html_()
     # Both spans were skewed alike across splits: train and eval agree.
     assert set(section.tables["skew"]["result"]) == {"ok"}
+    # A measurement chart per comparison, and previous against this run for each drifted one.
+    assert section._repr_html_().count("data:image/svg+xml;base64,") == 2 + len(over)
 
 
 def test_the_skewed_statistics_show_the_new_value(skewed_run, trip_skew):

@@ -27,17 +27,21 @@ def _comparator(feature: schema_pb2.Feature, thresholds: DriftThresholds, long_t
         return comparator
     jsd = comparator.jensen_shannon_divergence
     jsd.threshold = thresholds.numeric_jensen_shannon
+    jsd.source.type = histogram_type(long_tailed)
+    return comparator
+
+
+def histogram_type(long_tailed: bool) -> schema_pb2.HistogramSelection.Type:
+    """The TFDV histogram a numeric feature is compared on (the run report draws the same)."""
     if long_tailed:
         # Equal-width buckets span each dataset's own min..max, so one long
         # trip reshapes every bucket; quantile buckets follow the bulk.
-        jsd.source.type = schema_pb2.HistogramSelection.QUANTILES
-    else:
-        # Codes and coordinates (community-area centroids) take few distinct
-        # values: quantile boundaries collapse on them and make two random
-        # halves look apart, while equal-width buckets over a bounded range
-        # line up.
-        jsd.source.type = schema_pb2.HistogramSelection.STANDARD
-    return comparator
+        return schema_pb2.HistogramSelection.QUANTILES
+    # Codes and coordinates (community-area centroids) take few distinct
+    # values: quantile boundaries collapse on them and make two random
+    # halves look apart, while equal-width buckets over a bounded range
+    # line up.
+    return schema_pb2.HistogramSelection.STANDARD
 
 
 def compare_statistics(

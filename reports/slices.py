@@ -1,0 +1,128 @@
+"""Metrics per slice that tell the story: counts beside every metric, "n/a" where a
+metric is undefined, tiny slices set apart, and the slices much worse than overall.
+
+Pure functions of the tables `pipeline.components.evaluator.results.slice_table`
+builds (one row per slice value, one column per metric).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pandas as pd
+
+from models import scoring
+from reports import formatting
+
+EXAMPLES, POSITIVES, MEAN_LABEL = "example_count", "positives", "mean_label"
+# Undefined on a slice without positive examples (TFMA reports 0 for AUC).
+NEED_POSITIVES = (scoring.AUC, "auc_precision_recall", "recall")
+# Undefined on a slice without negative examples.
+NEED_NEGATIVES = (scoring.AUC,)
+
+# How much worse than overall a slice must be to be called out: an absolute drop for
+# scores in 0..1 (higher is better), a relative rise for errors (lower is better).
+_DROP = {scoring.AUC: 0.1, scoring.ACCURACY["binary"]: 0.1, scoring.ACCURACY["multiclass"]: 0.1}
+_RISE = {scoring.RMSE: 0.25, scoring.MAE: 0.25}
+
+
+def with_counts(table: pd.DataFrame, *, binary: bool) -> pd.DataFrame:
+    """`table` with a positives column after the example count (binary tasks: the mean
+    label times the examples), and metrics undefined on a one-class slice set to NaN."""
+    table = table.copy()
+    if not binary or MEAN_LABEL not in table or EXAMPLES not in table:
+        return table
+    positives = (table[MEAN_LABEL] * table[EXAMPLES]).round()
+    table.insert(table.columns.get_loc(EXAMPLES) + 1, POSITIVES, positives)
+    for metric in NEED_POSITIVES:
+        if metric in table:
+            table.loc[positives == 0, metric] = math.nan
+    for metric in NEED_NEGATIVES:
+        if metric in table:
+            table.loc[positives == table[EXAMPLES], metric] = math.nan
+    return table
+
+
+def by_size(table: pd.DataFrame, min_examples: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(slices with at least `min_examples` examples, the others): a metric over a
+    handful of examples is mostly noise."""
+    if EXAMPLES not in table:
+        return table, table.iloc[0:0]
+    large = table[EXAMPLES] >= min_examples
+    return table[large].reset_index(drop=True), table[~large].reset_index(drop=True)
+
+
+def in_natural_order(table: pd.DataFrame, feature: str) -> pd.DataFrame:
+    """Slices of a number-like feature (hours, months) by value; others as they are."""
+    order = formatting.natural_order(table[feature].astype(str))
+    if order is None:
+        return table
+    position = {value: i for i, value in enumerate(order)}
+    return table.sort_values(feature, key=lambda c: c.astype(str).map(position), ignore_index=True)
+
+
+def much_worse(value: float, overall: float, metric: str) -> bool:
+    """Whether a slice's `value` of `metric` is much worse than the `overall` one."""
+    if any(pd.isna(v) for v in (value, overall)):
+        return False
+    if metric in _DROP:
+        return overall - value > _DROP[metric]
+    if metric in _RISE:
+        return value > overall * (1 + _RISE[metric])
+    return False
+
+
+def threshold_words(metric: str) -> str:
+    """How `much_worse` judges `metric`, in words."""
+    if metric in _DROP:
+        return f"{metric} more than {_DROP[metric]:g} below overall"
+    if metric in _RISE:
+        return f"{metric} more than {_RISE[metric]:.0%} above overall"
+    return ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outlier:
+    """One slice much worse than overall."""
+
+    feature: str
+    value: str
+    metric: str
+    measured: float
+    overall: float
+    examples: int
+    positives: int | None
+
+    def sentence(self) -> str:
+        counts = f"{self.examples:,} examples"
+        if self.positives is not None:
+            counts += f", {self.positives:,} positive"
+        return (
+            f"{self.feature} = {self.value}: {self.metric} {self.measured:.3f} against "
+            f"{self.overall:.3f} overall ({counts})."
+        )
+
+
+def outliers(table: pd.DataFrame, feature: str, metric: str, overall: float) -> list[Outlier]:
+    """The slices of `table` (already limited to slices large enough to judge) much worse
+    than `overall`, worst first."""
+    if metric not in table:
+        return []
+    found = [
+        Outlier(
+            feature=feature,
+            value=str(row[feature]),
+            metric=metric,
+            measured=float(row[metric]),
+            overall=float(overall),
+            examples=int(row[EXAMPLES]) if EXAMPLES in row else 0,
+            positives=int(row[POSITIVES])
+            if POSITIVES in row and pd.notna(row[POSITIVES])
+            else None,
+        )
+        for _, row in table.iterrows()
+        if much_worse(row[metric], overall, metric)
+    ]
+    lower_is_better = metric in _RISE
+    return sorted(found, key=lambda o: o.measured, reverse=lower_is_better)

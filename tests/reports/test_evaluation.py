@@ -1,0 +1,93 @@
+"""The evaluation section's slices: callout first, judged slices, tiny ones folded away."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.config import FairnessConfig
+from pipeline.metadata.run import Run
+from reports import evaluation
+
+STARTED = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+
+# slice, value, example_count, auc, mean_label
+SLICES = [
+    ("Overall", "", 3000, 0.96, 0.3),
+    ("payment_type", "Cash", 1890, 0.95, 0.001),
+    ("payment_type", "Credit Card", 1100, 0.69, 0.8),
+    ("payment_type", "No Charge", 10, 0.0, 0.0),
+    ("trip_start_hour", "17", 1500, 0.97, 0.3),
+    ("trip_start_hour", "3", 1400, 0.95, 0.3),
+    ("trip_start_hour", "10", 100, 0.80, 0.3),
+]
+
+
+def long_form(rows) -> pd.DataFrame:
+    records = []
+    for feature, value, count, auc, mean_label in rows:
+        metrics = {"example_count": count, "auc": auc, "mean_label": mean_label}
+        records += [
+            {
+                "slice": feature,
+                "value of slice": value,
+                "model": "candidate",
+                "metric": name,
+                "value": number,
+            }
+            for name, number in metrics.items()
+        ]
+    return pd.DataFrame(records)
+
+
+@pytest.fixture
+def section(monkeypatch, tmp_path):
+    found = evaluation.Evaluation(
+        metrics=long_form(SLICES),
+        thresholds=pd.DataFrame(columns=["metric", "slice", "required", "measured", "result"]),
+        validation_ok=True,
+        blessed=True,
+        baseline_uri=None,
+    )
+    monkeypatch.setattr(evaluation, "load", lambda run: found)
+    run = Run(tmp_path, "taxi", "run-1", STARTED, steps={}, outputs={}, inputs={})
+    return evaluation.report(run, with_charts=False)
+
+
+def test_without_a_fairness_check_the_default_minimum_slice_size_applies(section):
+    minimum = FairnessConfig().min_slice_examples
+    assert (
+        evaluation.min_slice_examples(
+            Run(Path("."), "taxi", "r", STARTED, steps={}, outputs={}, inputs={})
+        )
+        == minimum
+    )
+    judged = section.tables["by payment_type"]
+    assert list(judged["payment_type"]) == ["Cash", "Credit Card"]
+    assert (judged["example_count"] >= minimum).all()
+
+
+def test_tiny_slices_are_folded_away_with_undefined_metrics_as_na(section):
+    small = section.tables["by payment_type, too small to judge"]
+    assert list(small["payment_type"]) == ["No Charge"]
+    assert small["auc"].isna().all()
+    page = section._repr_html_()
+    assert "<details><summary>1 slice(s) with fewer than 100 examples" in page
+    assert "<td>n/a</td>" in page
+
+
+def test_the_slice_much_worse_than_overall_is_called_out_before_the_tables(section):
+    page = section._repr_html_()
+    callout = page.index("payment_type = Credit Card: auc 0.690 against 0.960 overall")
+    assert callout < page.index("By payment_type")
+    assert "(1,100 examples, 880 positive)" in page
+    # Hour 10 has just the minimum of examples and an AUC 0.16 below overall.
+    assert "trip_start_hour = 10: auc 0.800" in page
+    assert "Cash: auc" not in page
+
+
+def test_hours_are_listed_in_natural_order(section):
+    assert list(section.tables["by trip_start_hour"]["trip_start_hour"]) == ["3", "10", "17"]

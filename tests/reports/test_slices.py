@@ -1,0 +1,102 @@
+"""Slice metrics with counts, "n/a" where undefined, tiny slices apart, bad slices called out."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from reports import slices
+
+
+def table(rows, feature="payment_type") -> pd.DataFrame:
+    """Slices as `slice_table` gives them: value, example_count, auc, recall, mean_label."""
+    columns = [feature, "example_count", "auc", "recall", "mean_label"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+PAYMENTS = table(
+    [
+        ("Cash", 2000, 0.95, 0.0, 0.0),
+        ("Credit Card", 1000, 0.69, 0.9, 0.6),
+        ("No Charge", 10, 0.0, 0.0, 0.0),
+        ("Dispute", 4, 0.0, 1.0, 1.0),
+        ("Unknown", 8, 0.93, 0.5, 0.25),
+    ]
+)
+
+
+def test_binary_slices_get_a_positive_count_after_the_example_count():
+    counted = slices.with_counts(PAYMENTS, binary=True)
+
+    assert list(counted.columns[:3]) == ["payment_type", "example_count", "positives"]
+    assert list(counted["positives"]) == [0, 600, 0, 4, 2]
+
+
+def test_metrics_undefined_on_a_one_class_slice_are_missing_not_zero():
+    counted = slices.with_counts(PAYMENTS, binary=True).set_index("payment_type")
+
+    # No positive: AUC and recall are undefined.
+    assert math.isnan(counted.loc["No Charge", "auc"])
+    assert math.isnan(counted.loc["No Charge", "recall"])
+    # Only positives: AUC is undefined, recall is not.
+    assert math.isnan(counted.loc["Dispute", "auc"])
+    assert counted.loc["Dispute", "recall"] == 1.0
+    # Both classes: TFMA's values stay.
+    assert counted.loc["Unknown", "auc"] == 0.93
+    assert counted.loc["Credit Card", "auc"] == 0.69
+
+
+def test_other_tasks_keep_their_metrics_and_get_no_positive_count():
+    counted = slices.with_counts(PAYMENTS, binary=False)
+    assert "positives" not in counted
+    assert counted["auc"].tolist() == PAYMENTS["auc"].tolist()
+
+
+def test_slices_below_the_minimum_size_are_set_apart():
+    large, small = slices.by_size(PAYMENTS, 100)
+
+    assert list(large["payment_type"]) == ["Cash", "Credit Card"]
+    assert list(small["payment_type"]) == ["No Charge", "Dispute", "Unknown"]
+
+
+def test_hours_are_in_natural_order_and_names_keep_theirs():
+    hours = table([("17", 50, 0.9, 0, 0), ("3", 40, 0.9, 0, 0), ("10", 30, 0.9, 0, 0)], "hour")
+
+    assert list(slices.in_natural_order(hours, "hour")["hour"]) == ["3", "10", "17"]
+    ordered = slices.in_natural_order(PAYMENTS, "payment_type")
+    assert list(ordered["payment_type"]) == list(PAYMENTS["payment_type"])
+
+
+def test_a_slice_much_worse_than_overall_is_called_out_with_its_counts():
+    large, _ = slices.by_size(slices.with_counts(PAYMENTS, binary=True), 100)
+
+    (outlier,) = slices.outliers(large, "payment_type", "auc", overall=0.96)
+
+    assert (outlier.value, outlier.measured, outlier.examples, outlier.positives) == (
+        "Credit Card",
+        0.69,
+        1000,
+        600,
+    )
+    assert outlier.sentence() == (
+        "payment_type = Credit Card: auc 0.690 against 0.960 overall "
+        "(1,000 examples, 600 positive)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "overall", "worse"),
+    [
+        ("auc", 0.85, 0.96, True),
+        ("auc", 0.87, 0.96, False),
+        ("auc", float("nan"), 0.96, False),
+        ("binary_accuracy", 0.99, 0.80, False),
+        ("root_mean_squared_error", 13.0, 10.0, True),
+        ("root_mean_squared_error", 12.0, 10.0, False),
+        ("precision", 0.1, 0.9, False),  # no rule for it: never called out
+    ],
+)
+def test_much_worse_means_a_drop_of_scores_or_a_rise_of_errors(metric, value, overall, worse):
+    assert slices.much_worse(value, overall, metric) is worse
