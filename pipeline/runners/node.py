@@ -153,9 +153,7 @@ def _recorded_error(execution) -> str:
     node started before its inputs exist."""
     if _RESULT not in execution.custom_properties:
         return ""
-    message = json.loads(execution.custom_properties[_RESULT].string_value).get(
-        "resultMessage", ""
-    )
+    message = json.loads(execution.custom_properties[_RESULT].string_value).get("resultMessage", "")
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     last = lines[-1] if lines else ""
     if "InsufficientInputError" in last:
