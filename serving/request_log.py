@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 WRITTEN, DROPPED, FAILED = "written", "dropped", "failed"
 # The writer wakes at least this often to close files past their age limit.
 _MAX_TICK_SECONDS = 1.0
+_CLOSE_TIMEOUT_SECONDS = 30.0
 _STOP = object()
 
 
@@ -98,11 +99,16 @@ class RequestLogger:
             return False
         return True
 
-    def close(self, timeout: float | None = None) -> None:
+    def close(self, timeout: float = _CLOSE_TIMEOUT_SECONDS) -> None:
         """Writes every queued record, then closes the files (server shutdown)."""
         if self._thread is None:
             return
-        self._queue.put(_STOP)  # waits for room: the writer is draining the queue
+        try:
+            # Waits for room while the writer drains the queue; bounded, so shutdown
+            # cannot hang on a writer stuck in a dead file system.
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            log.error("The request log writer is stuck; %d records are lost", self._queue.qsize())
         self._thread.join(timeout)
         self._thread = None
 
@@ -126,9 +132,15 @@ class RequestLogger:
                     return
                 if item is not None:
                     self._write(item)
-                self._files.close_expired()
+                self._close_expired()
         finally:
             self._files.close_all()
+
+    def _close_expired(self) -> None:
+        try:
+            self._files.close_expired()
+        except OSError:  # the writer thread must outlive a failed rename
+            log.exception("Could not close an expired request log file")
 
     def _write(self, pending: _Pending) -> None:
         try:
