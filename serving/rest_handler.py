@@ -130,6 +130,8 @@ class RestApiHandler:
                 self._runner, servable, signature_name, inputs, timeout_ms=self._timeout_ms
             )
             version = servable.version
+        answer = json_codec.predict_response(request_format, result.value)
+        # Only once the answer is sure: requests that fail are not logged.
         self._log(
             route,
             lambda: prediction_log.rest_predict(
@@ -139,7 +141,7 @@ class RestApiHandler:
                 result.value,
             ),
         )
-        return json_codec.predict_response(request_format, result.value)
+        return answer
 
     def _classify_or_regress(self, route: _Route, body: bytes) -> str:
         doc = json_codec.parse_request(body)
@@ -156,11 +158,12 @@ class RestApiHandler:
                 check_method=self._check_method,
             )
             version = servable.version
-        to_record = (
-            prediction_log.rest_classify
-            if route.method == "classify"
-            else prediction_log.rest_regress
-        )
+        if route.method == "classify":
+            answer = json_codec.classify_response(result.value)
+            to_record = prediction_log.rest_classify
+        else:
+            answer = json_codec.regress_response(result.value)
+            to_record = prediction_log.rest_regress
         self._log(
             route,
             lambda: to_record(
@@ -170,9 +173,7 @@ class RestApiHandler:
                 result.value,
             ),
         )
-        if route.method == "classify":
-            return json_codec.classify_response(result.value)
-        return json_codec.regress_response(result.value)
+        return answer
 
     def _log(self, route: _Route, build: Callable[[], prediction_log.PredictionLog]) -> None:
         """Hands a successful request to the request log (which samples it, or not)."""
