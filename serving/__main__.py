@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from models.keras_version import use_keras_2
-from serving.options import ServerOptions
+from serving.options import RequestLogOptions, ServerOptions, sampling_rate_error
 
 
 def _bool(text: str) -> bool:
@@ -116,11 +116,73 @@ def build_parser() -> argparse.ArgumentParser:
         "refuse :classify/:regress on signatures not saved with that method name",
     )
     flag("--version", False, "print the version and exit")
+    _add_request_log_flags(parser)
     ignored = parser.add_argument_group("accepted for compatibility, no effect here")
     for name, (kind, why) in {**NO_EFFECT_FLAGS, **REFUSED_FLAGS}.items():
         nargs = {"nargs": "?", "const": True} if kind is _bool else {}
         ignored.add_argument(f"--{name}", type=kind, default=None, help=why, **nargs)
     return parser
+
+
+def _add_request_log_flags(parser: argparse.ArgumentParser) -> None:
+    """This server's request-log flags; TF Serving has none (it reads `logging_config`)."""
+    group = parser.add_argument_group(
+        "request logging (this server's extension, not TF Serving flags)",
+        "Sampled requests and responses go to TFRecord files of PredictionLog records. "
+        "With --model_config_file, each model's logging_config turns logging on instead "
+        "of --request_log_dir.",
+    )
+    add = group.add_argument
+    add("--request_log_dir", default=None, help="log the single model's requests here")
+    add(
+        "--request_log_sampling_rate",
+        type=float,
+        default=None,
+        help="fraction of requests logged, in [0, 1] (default 1; needs --request_log_dir)",
+    )
+    add(
+        "--request_log_drop_columns",
+        default="",
+        metavar="A,B",
+        help="request inputs (tensor aliases, tf.Example features) never written, any model",
+    )
+    add("--request_log_sampling_seed", type=int, default=None, help="reproducible sampling")
+    add("--request_log_queue_size", type=int, default=1024, help="records waiting to be written")
+    add("--request_log_max_file_bytes", type=int, default=64 * 1024 * 1024)
+    add("--request_log_max_file_records", type=int, default=0, help="0: no limit")
+    add("--request_log_max_file_seconds", type=float, default=600.0)
+
+
+def request_log_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> RequestLogOptions:
+    """The request-log flags as `RequestLogOptions`, or a usage error (exit 2)."""
+    if args.request_log_dir and args.model_config_file:
+        parser.error(
+            "--request_log_dir is for a single model (--model_base_path); with "
+            "--model_config_file give each model a logging_config"
+        )
+    rate = args.request_log_sampling_rate
+    if rate is not None and not args.request_log_dir:
+        parser.error("--request_log_sampling_rate needs --request_log_dir")
+    rate = 1.0 if rate is None else rate
+    error = sampling_rate_error(rate, "--request_log_sampling_rate")
+    if error:
+        parser.error(error)
+    for name in ("queue_size", "max_file_bytes"):
+        if getattr(args, f"request_log_{name}") < 1:
+            parser.error(f"--request_log_{name} must be at least 1")
+    drop = tuple(c.strip() for c in args.request_log_drop_columns.split(",") if c.strip())
+    return RequestLogOptions(
+        directory=args.request_log_dir,
+        sampling_rate=rate,
+        drop_columns=drop,
+        sampling_seed=args.request_log_sampling_seed,
+        queue_size=args.request_log_queue_size,
+        max_file_bytes=args.request_log_max_file_bytes,
+        max_file_records=max(0, args.request_log_max_file_records),
+        max_file_seconds=args.request_log_max_file_seconds,
+    )
 
 
 def ignored_flags(args: argparse.Namespace) -> list[str]:
@@ -182,6 +244,7 @@ def options_from_args(
         "num_request_iterations_for_warmup": args.num_request_iterations_for_warmup,
         "enable_signature_method_name_check": args.enable_signature_method_name_check,
         "grpc_socket_path": args.grpc_socket_path,
+        "request_log": request_log_options(parser, args),
     }
     if args.max_body_bytes is not None:
         values["max_body_bytes"] = args.max_body_bytes

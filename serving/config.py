@@ -24,8 +24,12 @@ from google.protobuf import (
 from tensorflow_serving.config import model_server_config_pb2
 
 from serving.errors import invalid_argument
+from serving.options import sampling_rate_error
 
 DEFAULT_PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
+# LogCollectorConfig.type values this server writes: TFRecord files of PredictionLogs.
+# TF Serving's open-source build registers no log collector at all.
+LOG_COLLECTOR_TYPES = ("", "tfrecord")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,13 +51,23 @@ class VersionPolicy:
 
 
 @dataclasses.dataclass(frozen=True)
+class RequestLogging:
+    """A model's `logging_config`: where its sampled requests go, and how many."""
+
+    # Files go to <filename_prefix>/<model>/<version>/ (see serving.log_files).
+    filename_prefix: str
+    sampling_rate: float
+
+
+@dataclasses.dataclass(frozen=True)
 class ModelConfig:
-    """One served model: where its versions live, which to serve, and labels."""
+    """One served model: where its versions live, which to serve, labels, request log."""
 
     name: str
     base_path: str
     policy: VersionPolicy = VersionPolicy()
     labels: tuple[tuple[str, int], ...] = ()
+    logging: RequestLogging | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,9 +100,14 @@ class MonitoringSettings:
     prometheus_path: str = DEFAULT_PROMETHEUS_PATH
 
 
-def single_model_config(name: str, base_path: str) -> list[ModelConfig]:
-    """The config implied by `--model_name` / `--model_base_path`."""
-    return [ModelConfig(name=name, base_path=os.path.abspath(base_path))]
+def single_model_config(
+    name: str, base_path: str, log_dir: str | None = None, sampling_rate: float = 1.0
+) -> list[ModelConfig]:
+    """The config implied by `--model_name` / `--model_base_path` (and `--request_log_dir`)."""
+    logging = None
+    if log_dir:
+        logging = RequestLogging(os.path.abspath(log_dir), sampling_rate)
+    return [ModelConfig(name=name, base_path=os.path.abspath(base_path), logging=logging)]
 
 
 def write_model_config_file(config, output: str | os.PathLike | None) -> None:
@@ -148,7 +167,31 @@ def _model_config_from_proto(model) -> ModelConfig:
         base_path=os.path.abspath(model.base_path),
         policy=_policy_from_proto(model.model_version_policy),
         labels=tuple(sorted(model.version_labels.items())),
+        logging=_logging_from_proto(model),
     )
+
+
+def _logging_from_proto(model) -> RequestLogging | None:
+    """The model's `logging_config`, checked field by field; None when it has none."""
+    if not model.HasField("logging_config"):
+        return None
+    collector = model.logging_config.log_collector_config
+    field = f"Model {model.name}: logging_config"
+    if collector.type not in LOG_COLLECTOR_TYPES:
+        raise invalid_argument(
+            f"{field}.log_collector_config.type '{collector.type}' is not supported: "
+            "this server writes TFRecord files (type 'tfrecord', or leave it empty)"
+        )
+    if not collector.filename_prefix:
+        raise invalid_argument(
+            f"{field}.log_collector_config.filename_prefix is empty: "
+            "name the folder the request logs go to"
+        )
+    rate = model.logging_config.sampling_config.sampling_rate
+    error = sampling_rate_error(rate, f"{field}.sampling_config.sampling_rate")
+    if error:
+        raise invalid_argument(error)
+    return RequestLogging(os.path.abspath(collector.filename_prefix), rate)
 
 
 def _policy_from_proto(policy) -> VersionPolicy:

@@ -7,6 +7,7 @@ characters plus `...TRUNCATED`, as grpc_status_util.cc does).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -25,12 +26,13 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from serving import inference
+from serving import inference, prediction_log
 from serving.config import ModelConfig, model_configs_from_proto
 from serving.errors import Code, ServingError, as_serving_error, invalid_argument, unimplemented
 from serving.inference import Runner
 from serving.metrics import ServingMetrics
 from serving.repository import ModelRepository
+from serving.request_log import RequestLogger
 from serving.tensors import to_ndarray, to_tensor_proto
 
 SIGNATURE_DEF_FIELD = "signature_def"
@@ -47,11 +49,13 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         runner: Runner,
         metrics: ServingMetrics,
         check_method_names: bool = False,
+        request_log: RequestLogger | None = None,
     ):
         self._repository = repository
         self._runner = runner
         self._metrics = metrics
         self._check_method = check_method_names
+        self._request_log = request_log
 
     def Predict(self, request, context):
         """Runs a signature on the request's input tensors."""
@@ -87,7 +91,14 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             self._metrics.record_request(model_name, api, "GRPC", status, elapsed)
         if error is not None:
             abort(context, error)
+        self._log(api, model_name, request, response)
         return response
+
+    def _log(self, api: str, model_name: str, request, response) -> None:
+        """Hands a successful inference call to the request log (which samples it, or not)."""
+        if self._request_log is not None and api in prediction_log.LOGGED_APIS:
+            build = functools.partial(prediction_log.from_grpc, api, request, response)
+            self._request_log.maybe_log(model_name, build)
 
     def _predict(self, request: predict_pb2.PredictRequest, timeout_ms):
         spec = _model_spec(request)
@@ -102,7 +113,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 timeout_ms=timeout_ms,
             )
             response = predict_pb2.PredictResponse()
-            _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
+            inference.fill_model_spec(
+                response.model_spec, spec.name, servable.version, result.signature_name
+            )
         for alias, array in result.value.items():
             response.outputs[alias].CopyFrom(to_tensor_proto(array))
         return response
@@ -114,8 +127,10 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 inference.classify, servable, spec, request.input, timeout_ms
             )
             response = classification_pb2.ClassificationResponse()
-            _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
-        _fill_classifications(response.result, result.value)
+            inference.fill_model_spec(
+                response.model_spec, spec.name, servable.version, result.signature_name
+            )
+        inference.fill_classifications(response.result, result.value)
         return response
 
     def _regress(self, request: regression_pb2.RegressionRequest, timeout_ms):
@@ -123,9 +138,10 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         with _lease(self._repository, spec) as servable:
             result = self._on_examples(inference.regress, servable, spec, request.input, timeout_ms)
             response = regression_pb2.RegressionResponse()
-            _fill_spec(response.model_spec, spec.name, servable.version, result.signature_name)
-        for value in result.value:
-            response.result.regressions.add(value=value)
+            inference.fill_model_spec(
+                response.model_spec, spec.name, servable.version, result.signature_name
+            )
+        inference.fill_regressions(response.result, result.value)
         return response
 
     def _multi_inference(self, request: inference_pb2.MultiInferenceRequest, timeout_ms):
@@ -165,17 +181,18 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             outcome = self._on_examples(
                 inference.classify, servable, spec, request_input, timeout_ms
             )
-            _fill_classifications(result.classification_result, outcome.value)
+            inference.fill_classifications(result.classification_result, outcome.value)
         elif task.method_name == inference.REGRESS_METHOD:
             outcome = self._on_examples(
                 inference.regress, servable, spec, request_input, timeout_ms
             )
-            for value in outcome.value:
-                result.regression_result.regressions.add(value=value)
+            inference.fill_regressions(result.regression_result, outcome.value)
         else:
             # multi_inference.cc: any other method is not implemented for MultiInference.
             raise unimplemented(f"Unsupported signature method_name: {task.method_name}")
-        _fill_spec(result.model_spec, spec.name, servable.version, outcome.signature_name)
+        inference.fill_model_spec(
+            result.model_spec, spec.name, servable.version, outcome.signature_name
+        )
 
     def _metadata(self, request: get_model_metadata_pb2.GetModelMetadataRequest, _timeout_ms):
         spec = _model_spec(request)
@@ -279,19 +296,6 @@ def _lease(repository: ModelRepository, spec: model_pb2.ModelSpec):
     version = spec.version.value if choice == "version" else None
     label = spec.version_label if choice == "version_label" else None
     return repository.lease(spec.name, version, label)
-
-
-def _fill_spec(spec: model_pb2.ModelSpec, name: str, version: int, signature_name: str) -> None:
-    spec.name = name
-    spec.version.value = version
-    spec.signature_name = signature_name
-
-
-def _fill_classifications(result, classifications) -> None:
-    for classes in classifications:
-        entry = result.classifications.add()
-        for label, score in classes:
-            entry.classes.add(label=label, score=score)
 
 
 def _first_model_name(request) -> str:

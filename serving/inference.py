@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
-from tensorflow_serving.apis import get_model_metadata_pb2, get_model_status_pb2, input_pb2
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    input_pb2,
+    model_pb2,
+)
 
 from models import layout
 from serving.errors import Code, ServingError, failed_precondition, invalid_argument
@@ -305,6 +310,29 @@ def status_response(statuses: list[VersionStatus]) -> get_model_status_pb2.GetMo
             entry.status.error_code = int(status.error.code)
             entry.status.error_message = status.error.message
     return response
+
+
+def fill_model_spec(
+    spec: model_pb2.ModelSpec, name: str, version: int, signature_name: str
+) -> None:
+    """The ModelSpec a response carries: the version that answered, the signature run."""
+    spec.name = name
+    spec.version.value = version
+    spec.signature_name = signature_name
+
+
+def fill_classifications(result, classifications: list[list[tuple[str, float]]]) -> None:
+    """A `ClassificationResult` from `classify`'s value."""
+    for classes in classifications:
+        entry = result.classifications.add()
+        for label, score in classes:
+            entry.classes.add(label=label, score=score)
+
+
+def fill_regressions(result, values: list[float]) -> None:
+    """A `RegressionResult` from `regress`'s value."""
+    for value in values:
+        result.regressions.add(value=value)
 
 
 def _label(value) -> str:

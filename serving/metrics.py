@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import threading
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 REQUEST_COUNT = ":tensorflow:serving:request_count"
 REQUEST_LATENCY = ":tensorflow:serving:request_latency"
 BATCH_SIZE = ":tensorflow:serving:batching_session:processed_batch_size"
+# This server's own (TF Serving's open-source build has no request logger);
+# prometheus-client writes it as `request_log_records_total`.
+REQUEST_LOG_RECORDS = "request_log_records"
 CONTENT_TYPE = "text/plain"
 
 # monitoring::Buckets::Exponential(10, 1.8, 33), as in TF Serving (microseconds).
@@ -78,6 +81,13 @@ class ServingMetrics:
             buckets=_BATCH_BUCKETS,
             registry=self.registry,
         )
+        self._request_log = Counter(
+            REQUEST_LOG_RECORDS,
+            "Sampled requests by what became of their log record: written, dropped "
+            "(the log queue was full) or failed.",
+            ["model_name", "outcome"],
+            registry=self.registry,
+        )
 
     def record_request(
         self, model_name: str, api: str, entrypoint: str, status: str, seconds: float
@@ -89,6 +99,10 @@ class ServingMetrics:
     def record_batch(self, model_name: str, rows: int) -> None:
         """Records the size of one batch the batcher ran."""
         self._batch_size.labels(model_name).observe(rows)
+
+    def record_request_log(self, model_name: str, outcome: str) -> None:
+        """Counts one sampled request's log record by outcome (see serving.request_log)."""
+        self._request_log.labels(model_name, outcome).inc()
 
     def exposition(self) -> bytes:
         """The Prometheus text page."""

@@ -4,10 +4,15 @@
     python -m serving.model_config outputs/serving --output models.config
     python -m serving.model_config outputs/serving --base-path /models \\
         --output serving/container/models.config                         # for the container
+    python -m serving.model_config outputs/serving --request-log-prefix outputs/request_logs \\
+        --request-log-sampling-rate 0.1 --output models.config          # local server, logged
 
 Each dataset pushes under its own model name (`<serving-dir>/<model>/<version>/`);
 the file names every such folder, so TensorFlow Serving and `python -m serving`
 serve them all from one `--model_config_file`, each on its newest version.
+With `--request-log-prefix`, every model gets a `logging_config`: only
+`python -m serving` writes request logs, and TF Serving's open-source build
+refuses such a file (by its source), so never write one for the container.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from pathlib import Path
 from tensorflow_serving.config import model_server_config_pb2
 
 from models import layout
-from serving.config import write_model_config_file
+from serving.config import LOG_COLLECTOR_TYPES, write_model_config_file
+from serving.options import sampling_rate_error
 
 
 def served_models(serving_dir: Path) -> list[str]:
@@ -30,15 +36,24 @@ def served_models(serving_dir: Path) -> list[str]:
 
 
 def model_server_config(
-    serving_dir: Path, base_path: str | None = None
+    serving_dir: Path,
+    base_path: str | None = None,
+    request_log_prefix: str | None = None,
+    sampling_rate: float = 1.0,
 ) -> model_server_config_pb2.ModelServerConfig:
-    """Every served model, on TF Serving's default policy (the newest version)."""
+    """Every served model, on TF Serving's default policy (the newest version), and
+    with a `logging_config` writing to `request_log_prefix` when one is given."""
     config = model_server_config_pb2.ModelServerConfig()
     root = base_path.rstrip("/") if base_path else str(serving_dir.resolve())
     for name in served_models(serving_dir):
-        config.model_config_list.config.add(
+        model = config.model_config_list.config.add(
             name=name, base_path=f"{root}/{name}", model_platform="tensorflow"
         )
+        if request_log_prefix:
+            logging = model.logging_config
+            logging.log_collector_config.type = LOG_COLLECTOR_TYPES[-1]
+            logging.log_collector_config.filename_prefix = request_log_prefix
+            logging.sampling_config.sampling_rate = sampling_rate
     return config
 
 
@@ -51,9 +66,25 @@ def main(argv: list[str] | None = None) -> int:
         "--base-path", help="the serving folder as the server sees it (default: the folder)"
     )
     p.add_argument("--output", type=Path, help="write here instead of standard output")
+    p.add_argument(
+        "--request-log-prefix",
+        help="log every model's requests under this folder (python -m serving only)",
+    )
+    p.add_argument(
+        "--request-log-sampling-rate",
+        type=float,
+        default=1.0,
+        help="fraction of requests logged, in [0, 1] (default 1)",
+    )
     args = p.parse_args(argv)
+    error = sampling_rate_error(args.request_log_sampling_rate, "--request-log-sampling-rate")
+    if error:
+        p.error(error)
+    prefix = str(Path(args.request_log_prefix).resolve()) if args.request_log_prefix else None
     try:
-        config = model_server_config(args.serving_dir, args.base_path)
+        config = model_server_config(
+            args.serving_dir, args.base_path, prefix, args.request_log_sampling_rate
+        )
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -9,6 +9,35 @@ import os
 DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024
 
 
+def sampling_rate_error(rate: float, field: str) -> str | None:
+    """Why `rate` is not a sampling rate (a fraction in [0, 1]), or None if it is."""
+    if not 0.0 <= rate <= 1.0:  # also false for NaN
+        return f"{field} must be in [0, 1], got {rate}"
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestLogOptions:
+    """This server's request-log settings (flags TF Serving does not have).
+
+    `directory` and `sampling_rate` turn logging on for the single model of
+    `--model_base_path`; with a model config file each model's own
+    `logging_config` does. The rest applies to every logged model.
+    """
+
+    directory: str | None = None
+    sampling_rate: float = 1.0
+    # Request inputs (tensor aliases, tf.Example features) never written (privacy).
+    drop_columns: tuple[str, ...] = ()
+    # A fixed seed makes which requests are sampled reproducible (tests, replays).
+    sampling_seed: int | None = None
+    queue_size: int = 1024
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_file_records: int = 0  # 0: no limit
+    # A file is closed (and readable) at the latest this long after it was opened.
+    max_file_seconds: float = 600.0
+
+
 @dataclasses.dataclass(frozen=True)
 class ServerOptions:
     """The server's settings; the CLI flags map one to one onto these fields."""
@@ -35,3 +64,4 @@ class ServerOptions:
     enable_signature_method_name_check: bool = False
     # Also serve gRPC on this UNIX socket (`unix:` address), as TF Serving's flag does.
     grpc_socket_path: str | None = None
+    request_log: RequestLogOptions = dataclasses.field(default_factory=RequestLogOptions)

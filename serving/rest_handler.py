@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from urllib.parse import unquote
 
 from tensorflow_serving.apis import model_pb2
 
-from serving import inference, json_codec
+from serving import inference, json_codec, prediction_log
 from serving.errors import Code, ServingError, as_serving_error, invalid_argument
 from serving.inference import Runner
 from serving.repository import ModelRepository
+from serving.request_log import RequestLogger
 
 _SPEC = r"(?:(?:/versions/([0-9]+))|(?:/labels/([^/:]+)))?"
 _PREDICTION_PATH = re.compile(
@@ -55,11 +57,13 @@ class RestApiHandler:
         runner: Runner,
         timeout_ms: int = 0,
         check_method_names: bool = False,
+        request_log: RequestLogger | None = None,
     ) -> None:
         self._repository = repository
         self._runner = runner
         self._timeout_ms = timeout_ms if timeout_ms > 0 else None
         self._check_method = check_method_names
+        self._request_log = request_log
 
     def handle(self, http_method: str, path: str, body: bytes) -> RestResponse:
         """Routes and answers one request; never raises."""
@@ -125,7 +129,19 @@ class RestApiHandler:
             result = inference.predict(
                 self._runner, servable, signature_name, inputs, timeout_ms=self._timeout_ms
             )
-        return json_codec.predict_response(request_format, result.value)
+            version = servable.version
+        answer = json_codec.predict_response(request_format, result.value)
+        # Only once the answer is sure: requests that fail are not logged.
+        self._log(
+            route,
+            lambda: prediction_log.rest_predict(
+                _requested_spec(route, signature_name),
+                inputs,
+                _answered_spec(route, version, result.signature_name),
+                result.value,
+            ),
+        )
+        return answer
 
     def _classify_or_regress(self, route: _Route, body: bytes) -> str:
         doc = json_codec.parse_request(body)
@@ -141,9 +157,40 @@ class RestApiHandler:
                 self._timeout_ms,
                 check_method=self._check_method,
             )
+            version = servable.version
         if route.method == "classify":
-            return json_codec.classify_response(result.value)
-        return json_codec.regress_response(result.value)
+            answer = json_codec.classify_response(result.value)
+            to_record = prediction_log.rest_classify
+        else:
+            answer = json_codec.regress_response(result.value)
+            to_record = prediction_log.rest_regress
+        self._log(
+            route,
+            lambda: to_record(
+                _requested_spec(route, signature_name),
+                request_input,
+                _answered_spec(route, version, result.signature_name),
+                result.value,
+            ),
+        )
+        return answer
+
+    def _log(self, route: _Route, build: Callable[[], prediction_log.PredictionLog]) -> None:
+        """Hands a successful request to the request log (which samples it, or not)."""
+        if self._request_log is not None:
+            self._request_log.maybe_log(route.model_name, build)
+
+
+def _requested_spec(route: _Route, signature_name: str) -> model_pb2.ModelSpec:
+    return prediction_log.requested_spec(
+        route.model_name, route.version, route.label, signature_name
+    )
+
+
+def _answered_spec(route: _Route, version: int, signature_name: str) -> model_pb2.ModelSpec:
+    spec = model_pb2.ModelSpec()
+    inference.fill_model_spec(spec, route.model_name, version, signature_name)
+    return spec
 
 
 def _route(http_method: str, path: str) -> _Route | None:

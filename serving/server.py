@@ -23,6 +23,7 @@ from serving.inference import DirectRunner
 from serving.metrics import ServingMetrics
 from serving.options import ServerOptions
 from serving.repository import ModelRepository
+from serving.request_log import RequestLogger
 from serving.rest_handler import RestApiHandler
 from serving.servable import Servable
 
@@ -35,6 +36,9 @@ class ModelServer:
     def __init__(self, options: ServerOptions) -> None:
         self._options = options
         self._metrics = ServingMetrics()
+        self._request_log = RequestLogger(
+            options.request_log, on_outcome=self._metrics.record_request_log
+        )
         self._batcher: Batcher | None = None
         self._repository = ModelRepository(
             self._load_version,
@@ -56,6 +60,7 @@ class ModelServer:
             self._batcher = Batcher(batching, on_batch=self._metrics.record_batch)
             self._batcher.start()
             runner = self._batcher
+        self._request_log.start()
         self.reload_config(self._read_configs())
         self._repository.start_polling(options.file_system_poll_wait_seconds)
         self._start_grpc(runner)
@@ -78,18 +83,26 @@ class ModelServer:
             self._rest_thread.join(timeout=grace_seconds + 5)
         if self._batcher is not None:
             self._batcher.stop()
+        # After both APIs stopped: every answered request is queued, and gets written.
+        self._request_log.close()
         self._repository.stop()
 
     def reload_config(self, configs: list[ModelConfig]) -> None:
         """Serves exactly `configs` from now on (initial config, file poll, ReloadConfig)."""
         self._repository.apply_config(configs)
+        self._request_log.configure(configs)
         self._configs = configs
 
     def _read_configs(self) -> list[ModelConfig]:
         options = self._options
         if options.model_config_file:
             return read_model_config_file(options.model_config_file)
-        return single_model_config(options.model_name, options.model_base_path or "")
+        return single_model_config(
+            options.model_name,
+            options.model_base_path or "",
+            options.request_log.directory,
+            options.request_log.sampling_rate,
+        )
 
     def _load_version(self, name: str, version: int, path: str) -> Servable:
         servable = Servable.load(name, version, path)
@@ -109,6 +122,7 @@ class ModelServer:
             runner,
             self._metrics,
             check_method_names=options.enable_signature_method_name_check,
+            request_log=self._request_log,
         )
         model = ModelService(self._repository, self.reload_config)
         self._grpc_server = create_grpc_server(
@@ -129,6 +143,7 @@ class ModelServer:
             runner,
             options.rest_api_timeout_in_ms,
             check_method_names=options.enable_signature_method_name_check,
+            request_log=self._request_log,
         )
         app = create_app(
             handler,

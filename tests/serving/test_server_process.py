@@ -177,3 +177,45 @@ def test_metrics_follow_tf_serving(rest, start_server, make_model_dir, local_onl
     plain = start_server(f"--model_name={M}", f"--model_base_path={make_model_dir()}")
     response = httpx.get(f"{plain.rest_url}/monitoring/prometheus/metrics", timeout=30)
     assert response.status_code == 404, "no monitoring config, no metrics page"
+
+
+def test_request_log_flags_map_onto_options(local_only):
+    from serving.__main__ import parse_options
+
+    options = parse_options(
+        [
+            "--model_base_path=/m",
+            "--request_log_dir=logs",
+            "--request_log_sampling_rate=0.5",
+            "--request_log_drop_columns=email, phone,",
+            "--request_log_max_file_records=100",
+        ],
+        {},
+    )
+    log = options.request_log
+    assert (log.directory, log.sampling_rate, log.max_file_records) == ("logs", 0.5, 100)
+    assert log.drop_columns == ("email", "phone")
+    assert parse_options(["--model_base_path=/m"], {}).request_log.directory is None
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--request_log_dir=l", "--request_log_sampling_rate=1.5"], "must be in [0, 1]"),
+        (["--request_log_sampling_rate=0.5"], "needs --request_log_dir"),
+        (
+            ["--request_log_dir=l", "--model_config_file=m.config"],
+            "give each model a logging_config",
+        ),
+        (["--request_log_dir=l", "--request_log_queue_size=0"], "at least 1"),
+    ],
+)
+def test_bad_request_log_flags_are_usage_errors(flags, fragment, local_only, capsys):
+    from serving.__main__ import parse_options
+
+    with pytest.raises(SystemExit) as e:
+        parse_options(["--model_base_path=/m", *flags], {})
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "--request_log_" in err

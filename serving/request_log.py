@@ -1,0 +1,162 @@
+"""The request logger: samples served requests and writes them off the request path.
+
+A request thread only draws its sample and puts a pending record on a bounded
+queue; when the queue is full the record is dropped and counted, so logging
+never blocks a request. One writer thread builds each `PredictionLog` (proto
+conversion, dropped columns, metadata: `serving.prediction_log`) and appends it
+to its model version's file set (`serving.log_files`). `close()` writes what is
+queued and closes every file, so the last file is complete and readable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+
+from serving import prediction_log
+from serving.config import ModelConfig, RequestLogging
+from serving.log_files import RecordFiles, RotationLimits
+from serving.options import RequestLogOptions
+
+log = logging.getLogger(__name__)
+
+# What became of a sampled request, as counted in the metrics.
+WRITTEN, DROPPED, FAILED = "written", "dropped", "failed"
+# The writer wakes at least this often to close files past their age limit.
+_MAX_TICK_SECONDS = 1.0
+_CLOSE_TIMEOUT_SECONDS = 30.0
+_STOP = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Pending:
+    """A sampled request: its model's settings then, and how to build its record."""
+
+    model_name: str
+    logging: RequestLogging
+    timestamp_secs: int
+    build: Callable[[], prediction_log.PredictionLog]
+
+
+class RequestLogger:
+    """Samples requests per model's `logging_config` and writes them on one thread."""
+
+    def __init__(
+        self,
+        options: RequestLogOptions,
+        on_outcome: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self._drop_columns = tuple(options.drop_columns)
+        self._queue: queue.Queue = queue.Queue(maxsize=options.queue_size)
+        # One generator for the server: with a seed, the n-th draw is the same in every
+        # run, whichever thread makes it.
+        self._random = random.Random(options.sampling_seed)
+        self._random_lock = threading.Lock()
+        self._files = RecordFiles(
+            RotationLimits(
+                options.max_file_bytes, options.max_file_records, options.max_file_seconds
+            )
+        )
+        self._tick = max(0.01, min(_MAX_TICK_SECONDS, options.max_file_seconds))
+        self._on_outcome = on_outcome or (lambda model_name, outcome: None)
+        self._settings: dict[str, RequestLogging] = {}
+        self._counts = {WRITTEN: 0, DROPPED: 0, FAILED: 0}
+        self._counts_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Sampled requests written, dropped (queue full) and failed, so far."""
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def configure(self, configs: Iterable[ModelConfig]) -> None:
+        """Logs the models whose config has logging on (initial config and reloads)."""
+        self._settings = {c.name: c.logging for c in configs if c.logging is not None}
+
+    def start(self) -> None:
+        """Starts the writer thread."""
+        self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
+        self._thread.start()
+
+    def maybe_log(self, model_name: str, build: Callable[[], prediction_log.PredictionLog]) -> bool:
+        """Queues a successful request if its model logs and it is sampled; never blocks.
+
+        `build` makes the record's request and response on the writer thread.
+        """
+        settings = self._settings.get(model_name)
+        if settings is None or self._thread is None or not self._sampled(settings.sampling_rate):
+            return False
+        try:
+            self._queue.put_nowait(_Pending(model_name, settings, int(time.time()), build))
+        except queue.Full:
+            self._count(model_name, DROPPED)
+            return False
+        return True
+
+    def close(self, timeout: float = _CLOSE_TIMEOUT_SECONDS) -> None:
+        """Writes every queued record, then closes the files (server shutdown)."""
+        if self._thread is None:
+            return
+        try:
+            # Waits for room while the writer drains the queue; bounded, so shutdown
+            # cannot hang on a writer stuck in a dead file system.
+            self._queue.put(_STOP, timeout=timeout)
+        except queue.Full:
+            log.error("The request log writer is stuck; %d records are lost", self._queue.qsize())
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _sampled(self, rate: float) -> bool:
+        with self._random_lock:
+            return self._random.random() < rate
+
+    def _count(self, model_name: str, outcome: str) -> None:
+        with self._counts_lock:
+            self._counts[outcome] += 1
+        self._on_outcome(model_name, outcome)
+
+    def _run(self) -> None:
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=self._tick)
+                except queue.Empty:
+                    item = None
+                if item is _STOP:
+                    return
+                if item is not None:
+                    self._write(item)
+                self._close_expired()
+        finally:
+            self._files.close_all()
+
+    def _close_expired(self) -> None:
+        try:
+            self._files.close_expired()
+        except OSError:  # the writer thread must outlive a failed rename
+            log.exception("Could not close an expired request log file")
+
+    def _write(self, pending: _Pending) -> None:
+        try:
+            record = pending.build()
+            prediction_log.drop_columns(record, self._drop_columns)
+            spec = prediction_log.fill_metadata(
+                record, pending.logging.sampling_rate, pending.timestamp_secs
+            )
+            self._files.write(
+                pending.logging.filename_prefix,
+                pending.model_name,
+                spec.version.value,
+                record.SerializeToString(),
+            )
+        except Exception:  # one bad record must not stop the log
+            log.exception("Could not write a request log record of %s", pending.model_name)
+            self._count(pending.model_name, FAILED)
+            return
+        self._count(pending.model_name, WRITTEN)
