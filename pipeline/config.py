@@ -53,6 +53,27 @@ class DriftThresholds:
                 raise ValueError(f"{name} must be in (0, 1], got {value}")
 
 
+def allowed_anomalies(features: str) -> tuple[str, ...]:
+    """The features of `--allow-anomalies a,b` (`*`: every finding), sorted, no blanks."""
+    return tuple(sorted({name.strip() for name in features.split(",") if name.strip()}))
+
+
+def unknown_allowed(features: str, known: list[str]) -> str | None:
+    """A message naming a feature of `--allow-anomalies` that is not in `known` (the
+    schema's and the data's columns), with the closest column; None when all are known."""
+    import difflib
+
+    for name in allowed_anomalies(features):
+        if name != "*" and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            return (
+                f"--allow-anomalies names '{name}', which is no column of the schema or the "
+                f"data: {hint}(columns: {', '.join(dict.fromkeys(known))})"
+            )
+    return None
+
+
 @dataclasses.dataclass(frozen=True)
 class GateConfig:
     """When the data gate stops a run before Transform and Trainer.

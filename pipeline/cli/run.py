@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import difflib
 import os
 import re
 from pathlib import Path
@@ -205,16 +204,9 @@ def flag_problem(args: argparse.Namespace) -> str | None:
 
 def _allow_problem(allowed: str, schema, columns: tuple[str, ...]) -> str | None:
     """A name in --allow-anomalies that is neither a schema column nor a data column."""
-    known = [f.name for f in schema.feature] + [c for c in columns if c]
-    for name in _allowed(allowed):
-        if name != "*" and name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            return (
-                f"--allow-anomalies names '{name}', which is no column of the schema or the "
-                f"data: {hint}(columns: {', '.join(dict.fromkeys(known))})"
-            )
-    return None
+    from pipeline.config import unknown_allowed
+
+    return unknown_allowed(allowed, [f.name for f in schema.feature] + [c for c in columns if c])
 
 
 def _push_problem(serving_dir: Path, model_name: str) -> str | None:
@@ -238,10 +230,6 @@ def _folder_problem(flag: str, path: Path) -> str | None:
     if existing.exists() and not os.access(existing, os.W_OK | os.X_OK):
         return f"{flag} {path}: {existing} is not writable"
     return None
-
-
-def _allowed(features: str) -> tuple[str, ...]:
-    return tuple(sorted({name.strip() for name in features.split(",") if name.strip()}))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,7 +325,7 @@ def _fairness(args: argparse.Namespace, spec):
 
 
 def _run(args, console, dataset, data_root, pipeline_root, data, beam_args) -> int:
-    from pipeline.config import GateConfig, TuningConfig
+    from pipeline.config import GateConfig, TuningConfig, allowed_anomalies
     from pipeline.runners.configs import local_config, provenance
 
     try:
@@ -353,7 +341,7 @@ def _run(args, console, dataset, data_root, pipeline_root, data, beam_args) -> i
             seed=args.seed,
             beam_args=beam_args,
             enable_cache=not args.no_cache,
-            gate=GateConfig(allow=_allowed(args.allow_anomalies)),
+            gate=GateConfig(allow=allowed_anomalies(args.allow_anomalies)),
             tuning=TuningConfig(
                 enabled=args.tune, max_trials=args.tune_trials, steps_per_trial=args.tune_steps
             ),

@@ -2,7 +2,8 @@
 pipeline, in this process; what each task of the Airflow DAG runs.
 
     python -m pipeline run-node --ir dags/taxi_dag.ir.pb --node CsvExampleGen \\
-        --run-id manual__2026-01-01T00:00:00 [--data-root /shared/new-data]
+        --run-id manual__2026-01-01T00:00:00 [--data-root /shared/new-data] \\
+        [--allow-anomalies payment_type]
 
 Every task of one run gives the same --run-id (TFX's pipeline run id): a node
 reads its inputs from its upstream nodes' outputs in that run. Exit codes:
@@ -38,6 +39,13 @@ def add_parser(subparsers) -> None:
         metavar="FOLDER",
         help="read this folder of CSV files in this run (default: the compiled one)",
     )
+    p.add_argument(
+        "--allow-anomalies",
+        default="",
+        metavar="FEATURES",
+        help="the data gate accepts its findings on these comma-separated features in this "
+        "run, after you reviewed them ('*': every finding)",
+    )
     p.set_defaults(func=_run)
 
 
@@ -58,5 +66,7 @@ def _run(args: argparse.Namespace) -> int:
         args.node,
         run_id=args.run_id,
         data_root=str(Path(args.data_root).resolve()) if args.data_root else None,
-        console=Console(),
+        allow=args.allow_anomalies,
+        # Unwrapped lines: the orchestrator's log prefixes every line it keeps.
+        console=Console(soft_wrap=True),
     )

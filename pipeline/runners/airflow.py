@@ -47,7 +47,11 @@ IR = pathlib.Path(__file__).with_name({ir_name!r})
 # Node id -> its upstream node ids, in the pipeline's order.
 NODES = {nodes}
 # Rendered by Airflow per run: the run id all tasks share, and the data to read.
-ENV = {{"PIPELINE_RUN_ID": "{{{{ run_id }}}}", "PIPELINE_DATA_ROOT": "{{{{ params.data_root }}}}"}}
+ENV = {{
+    "PIPELINE_RUN_ID": "{{{{ run_id }}}}",
+    "PIPELINE_DATA_ROOT": "{{{{ params.data_root }}}}",
+    "PIPELINE_ALLOW_ANOMALIES": "{{{{ params.allow_anomalies }}}}",
+}}
 
 
 def _command(node):
@@ -56,6 +60,7 @@ def _command(node):
             shlex.quote(sys.executable), "-m", "pipeline", "run-node",
             "--ir", shlex.quote(str(IR)), "--node", shlex.quote(node),
             \'--run-id "$PIPELINE_RUN_ID" --data-root "$PIPELINE_DATA_ROOT"\',
+            \'--allow-anomalies "$PIPELINE_ALLOW_ANOMALIES"\',
         ]
     )
 
@@ -73,7 +78,13 @@ with DAG(
             type="string",
             description="the folder of CSV files this run reads; a run\'s conf "
             "(data_root) overrides it",
-        )
+        ),
+        "allow_anomalies": Param(
+            "",
+            type="string",
+            description="comma-separated features whose data gate findings this run "
+            "accepts, after review (the gate prints them when it blocks a run)",
+        ),
     }},
     tags=["tfx"],
     doc_md=__doc__,

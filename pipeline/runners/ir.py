@@ -21,6 +21,7 @@ _INPUT_BASE = "input_base"  # the ExampleGen's folder of CSV files
 _SCHEMA_PATH = "schema_path"  # the ExampleGen's schema (column types)
 _PROVENANCE = "provenance"  # the Pusher's record of code and data, for the model card
 _DATASET = "dataset"  # the Pusher's dataset description
+_GATE_CONFIG = "gate_config"  # the DataGate's GateConfig
 
 
 class IrError(Exception):
@@ -128,6 +129,18 @@ def with_data_root(ir, folder: str) -> None:
         # The compile-time hashes describe the other folder's files.
         record.update(data_root=folder, data_files=[])
     provenance.string_value = json.dumps(record, sort_keys=True)
+
+
+def with_allowed_anomalies(ir, features: tuple[str, ...]) -> None:
+    """Let the data gate accept its findings on `features` (`*`: all) in one run, as
+    `--allow-anomalies` does for a local run."""
+    import dataclasses
+
+    from pipeline.components.data_gate.spec import config_from_json, config_to_json
+
+    value = _parameter(node(ir, steps.DATA_GATE), _GATE_CONFIG)
+    config = config_from_json(value.string_value)
+    value.string_value = config_to_json(dataclasses.replace(config, allow=features))
 
 
 def with_run_id(ir, run_id: str) -> None:

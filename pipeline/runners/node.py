@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from pipeline import steps
+from pipeline.config import allowed_anomalies, unknown_allowed
 from pipeline.runners import ir as pipeline_ir
 from pipeline.runners.local import (
     EXIT_BAD_INPUT,
@@ -87,6 +88,15 @@ def check_data_root(ir, folder: str) -> None:
 
     spec = DatasetSpec.from_json(pipeline_ir.dataset_json(ir))
     check(folder, load_schema(pipeline_ir.schema_path(ir)), spec.missing_values, spec.file_pattern)
+
+
+def _check_allowed(ir, allow: str) -> None:
+    from schemas import load_schema
+
+    known = [f.name for f in load_schema(pipeline_ir.schema_path(ir)).feature]
+    problem = unknown_allowed(allow, known)
+    if problem:
+        raise pipeline_ir.IrError(problem)
 
 
 def launch(ir, node_id: str) -> NodeOutcome:
@@ -193,12 +203,16 @@ def _write_report(ir, run_id: str, console: Console) -> None:
     console.print(f"  Report:     {path}")
 
 
-def prepared_ir(ir_path: Path, node_id: str, run_id: str, data_root: str | None):
+def prepared_ir(ir_path: Path, node_id: str, run_id: str, data_root: str | None, allow: str = ""):
     """The IR at `ir_path`, checked against the installed code, for run `run_id`, reading
-    `data_root` (default: the compiled one). IrError or DataError if it cannot run."""
+    `data_root` (default: the compiled one), the gate accepting findings on `allow`
+    (comma-separated features). IrError or DataError if it cannot run."""
     ir = pipeline_ir.read_ir(ir_path)
     pipeline_ir.node(ir, node_id)
     check_code(ir, ir_path)
+    if allow and node_id == steps.DATA_GATE:
+        _check_allowed(ir, allow)
+        pipeline_ir.with_allowed_anomalies(ir, allowed_anomalies(allow))
     if data_root and data_root != pipeline_ir.data_root(ir):
         if node_id == steps.EXAMPLE_GEN:
             # The one task that reads the folder checks it, as a local run does.
@@ -214,6 +228,7 @@ def run_node_and_report(
     *,
     run_id: str,
     data_root: str | None = None,
+    allow: str = "",
     console: Console,
 ) -> int:
     """Run one node and say what happened; the run's summary and report after its last
@@ -223,7 +238,7 @@ def run_node_and_report(
     from pipeline.metadata.summary import summarize
 
     try:
-        ir = prepared_ir(ir_path, node_id, run_id, data_root)
+        ir = prepared_ir(ir_path, node_id, run_id, data_root, allow)
     except (pipeline_ir.IrError, DataError, DatasetError) as e:
         console.print(f"[bold red]Cannot run {node_id}:[/] {escape(str(e))}")
         return EXIT_BAD_INPUT
@@ -232,6 +247,11 @@ def run_node_and_report(
     except Exception as e:
         logging.getLogger(__name__).error("%s failed:\n%s", node_id, traceback.format_exc())
         if node_id == steps.DATA_GATE and report_blocked_gate(summarize(_run(ir, run_id)), console):
+            console.print(
+                "(Here: run-node --allow-anomalies FEATURES; in Airflow, trigger the DAG with "
+                'the conf {"allow_anomalies": "FEATURES"}.)',
+                markup=False,
+            )
             return EXIT_BLOCKED
         reason = str(e) if isinstance(e, NodeFailed) else first_meaningful_error(e)
         console.print(f"  [red]✗[/] {node_id} failed: {escape(reason)}")

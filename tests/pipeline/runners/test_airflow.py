@@ -103,7 +103,7 @@ def test_the_dag_parses_in_under_a_second_without_tensorflow(tmp_path):
     assert loaded["schedule"] == "None"
     # One run at a time on one pipeline root; the data folder is a run parameter.
     assert loaded["max_active_runs"] == 1
-    assert loaded["params"]["data_root"] == pipeline_ir.data_root(ir)
+    assert loaded["params"] == {"data_root": pipeline_ir.data_root(ir), "allow_anomalies": ""}
 
 
 def test_tune_adds_the_tuner_task_before_the_trainer(tmp_path):

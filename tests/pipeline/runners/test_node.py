@@ -83,3 +83,35 @@ def test_a_node_whose_inputs_are_not_in_the_run_fails_saying_so(compiled):
     assert result.returncode == 1
     assert "its inputs are not in this run; run its upstream tasks first" in said(result)
     assert "Nothing new was pushed" in said(result)
+
+
+DATA_STEPS = (P.EXAMPLE_GEN, P.SCHEMA_GEN, P.STATISTICS_GEN, P.ACCEPTED_DATA_RESOLVER,
+              P.EXAMPLE_VALIDATOR)  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_the_gates_remedy_works_for_one_run(compiled, tmp_path, sample_rows, csv_writer):
+    """The gate refuses an unknown payment type (exit 3, the remedy printed); the same
+    run's DataGate again with the printed --allow-anomalies passes; a misspelt name is
+    refused before anything runs."""
+    bitcoin = [{**r, "payment_type": "Bitcoin"} if i % 10 == 0 else r
+               for i, r in enumerate(sample_rows[:300])]  # fmt: skip
+    data = str(csv_writer(tmp_path / "bitcoin" / "trips.csv", bitcoin).parent)
+    run = ("--run-id", "bitcoin-run", "--data-root", data)
+    for node in DATA_STEPS:
+        result = run_node(compiled, node, *run)
+        assert result.returncode == 0, (node, result.stdout, result.stderr[-3000:])
+
+    blocked = run_node(compiled, P.DATA_GATE, *run)
+    assert blocked.returncode == 3, blocked.stdout + blocked.stderr[-3000:]
+    assert "DataGate stopped the run: the data is not fit to train on." in blocked.stdout
+    assert "--allow-anomalies payment_type" in blocked.stdout
+    assert '{"allow_anomalies": "FEATURES"}' in blocked.stdout
+
+    misspelt = run_node(compiled, P.DATA_GATE, *run, "--allow-anomalies", "paymnt_type")
+    assert misspelt.returncode == 2
+    assert "did you mean 'payment_type'?" in said(misspelt)
+
+    accepted = run_node(compiled, P.DATA_GATE, *run, "--allow-anomalies", "payment_type")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr[-3000:]
+    assert "DataGate" in accepted.stdout and "executed" in accepted.stdout
