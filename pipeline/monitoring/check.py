@@ -22,10 +22,10 @@ from pipeline.monitoring import predictions as P
 from pipeline.monitoring import served as S
 from pipeline.monitoring.logs import Logs
 from pipeline.monitoring.reference import NoReference, Reference, find_reference
+from reports.drift import measurement_table
 
 OK, FINDINGS = 0, 3
 SERVING_ENVIRONMENT = "SERVING"
-_MEASUREMENTS = ("feature", "comparator", "value", "threshold", "result")
 
 log = logging.getLogger(__name__)
 
@@ -88,20 +88,8 @@ def _skew(served_stats, reference: Reference, columns: set[str]) -> pd.DataFrame
         reference.statistics, reference.schema, serving=served_stats,
         thresholds=gate.skew, compared=tuple(compared), long_tailed=gate.long_tailed,
     )  # fmt: skip
-    rows = []
-    for info in anomalies.drift_skew_info:
-        for m in info.skew_measurements:
-            over = m.value > m.threshold
-            rows.append((".".join(info.path.step), _comparator(m.type), m.value, m.threshold,
-                         "SKEW" if over else "ok"))  # fmt: skip
-    frame = pd.DataFrame(rows, columns=list(_MEASUREMENTS))
-    return frame.sort_values("value", ascending=False, ignore_index=True)
-
-
-def _comparator(kind: int) -> str:
-    from tensorflow_metadata.proto.v0 import anomalies_pb2
-
-    return anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(kind).lower()
+    # The run report's table of the same measurements: one row per feature and comparator.
+    return measurement_table(anomalies, "skew")
 
 
 def _anomalies(served_stats, schema, columns: set[str]) -> dict[str, str]:

@@ -33,7 +33,7 @@ class Served:
         parts = self.outputs.get(name)
         return np.concatenate(parts) if parts else None
 
-    def _add_rows(self, rows: list[dict[str, list | None]]) -> None:
+    def add_rows(self, rows: list[dict[str, list | None]]) -> None:
         for row in rows:
             for name in row.keys() - self.columns.keys():
                 self.columns[name] = [None] * self.rows
@@ -114,11 +114,11 @@ def served(records) -> Served:
             continue
         result.requests += 1
         if kind == "predict_log":
-            result._add_rows(_tensor_rows(entry.request.inputs))
+            result.add_rows(_tensor_rows(entry.request.inputs))
             for name, array in _response_outputs(entry.response).items():
                 result.outputs.setdefault(name, []).append(array)
         else:
-            result._add_rows(_example_rows(entry.request.input))
+            result.add_rows(_example_rows(entry.request.input))
     return result
 
 
