@@ -10,6 +10,7 @@ distribution (each named); 2: bad input (an unknown model, a bad --since).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def _monitor(args: argparse.Namespace) -> int:
     from pipeline.monitoring.check import monitor
 
     quiet_tensorflow_logs()
+    # Opening a run builds TFX classes for the pipeline's own artifact types, and absl
+    # warns about each one: nothing to act on, and noise in a scheduler's log.
+    logging.getLogger("absl").setLevel(logging.ERROR)
     try:
         since = L.parse_since(args.since) if args.since else None
     except ValueError as e:

@@ -11,7 +11,6 @@ turns them into what a scheduler acts on.
 from __future__ import annotations
 
 import dataclasses
-import logging
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +25,6 @@ from reports.drift import measurement_table
 
 OK, FINDINGS = 0, 3
 SERVING_ENVIRONMENT = "SERVING"
-
-log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
