@@ -20,6 +20,7 @@ COMMANDS = (
     "pipeline.cli.compile",  # compile kubeflow-v2 | airflow
     "pipeline.cli.run_node",  # run-node (one task of a compiled pipeline)
     "pipeline.cli.package",  # package sagemaker
+    "pipeline.cli.monitor",  # monitor (served traffic against training)
 )
 
 
