@@ -66,7 +66,8 @@ READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 30.0
 OUTPUT_ATOL = 1e-5
 
-SERVERS = ("plain", "batching")
+# "logging": no batching, every request logged (--request_log_sampling_rate=1).
+SERVERS = ("plain", "batching", "logging")
 PROTOCOLS = ("rest", "grpc")
 IN_PROCESS = "in_process"
 SIGNATURE = "signature"  # tf.saved_model.load(...).signatures["serving_default"]
@@ -83,7 +84,11 @@ TARGETS = (
     ("rest_p50_vs_in_process", "REST p50 ≤ 2× in-process p50 (1 client, no batching)", 2.0, "<="),
     ("grpc_batching_speedup", "gRPC with batching: req/s at 16 clients ≥ 3× 1 client", 3.0, ">="),
     ("rest_batching_speedup", "REST with batching: req/s at 16 clients ≥ 3× 1 client", 3.0, ">="),
-)
+    ("grpc_logging_throughput", "gRPC, every request logged: req/s at 16 clients ≥ 0.9× unlogged",
+     0.9, ">="),
+    ("rest_logging_throughput", "REST, every request logged: req/s at 16 clients ≥ 0.9× unlogged",
+     0.9, ">="),
+)  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,7 +112,7 @@ FULL = Settings(rounds=3, requests=4000, seconds=10.0, warmup_requests=30, warmu
 class Phase:
     """One measured configuration: where requests go and how many clients send them."""
 
-    server: str  # "plain", "batching", or IN_PROCESS
+    server: str  # one of SERVERS, or IN_PROCESS
     protocol: str  # "rest", "grpc", or in-process: SIGNATURE or SESSION (+ PACED)
     clients: int
 
@@ -136,6 +141,8 @@ class Phase:
                 return f"in-process {call} (**baseline**)"
             return f"in-process {call} (the server's model call)"
         protocol = "gRPC" if self.protocol == "grpc" else "REST"
+        if self.server == "logging":
+            return f"{protocol}, no batching, every request logged"
         return f"{protocol}, {'batching' if self.server == 'batching' else 'no batching'}"
 
 
@@ -328,7 +335,9 @@ class ServerProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def server_args(model_name: str, model_dir: Path, batching_config: Path | None) -> list[str]:
+def server_args(
+    model_name: str, model_dir: Path, batching_config: Path | None, request_log: Path | None = None
+) -> list[str]:
     """Flags for one server; version polling is off so it cannot disturb the timings."""
     args = [
         f"--model_name={model_name}",
@@ -337,6 +346,8 @@ def server_args(model_name: str, model_dir: Path, batching_config: Path | None) 
     ]
     if batching_config is not None:
         args += ["--enable_batching", f"--batching_parameters_file={batching_config}"]
+    if request_log is not None:
+        args += [f"--request_log_dir={request_log}", "--request_log_sampling_rate=1"]
     return args
 
 
@@ -344,15 +355,20 @@ def server_args(model_name: str, model_dir: Path, batching_config: Path | None) 
 def running_servers(
     model_name: str, model_dir: Path, batching_config: Path
 ) -> Iterator[dict[str, ServerProcess]]:
-    """Both servers (plain and batching), started together and always stopped.
+    """The three servers (plain, batching, logging), started together and always stopped.
 
     Yields as soon as both processes are started; see `wait_until_available`.
     """
     servers: dict[str, ServerProcess] = {}
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as log_dir:
         try:
-            for name, config in (("plain", None), ("batching", batching_config)):
-                args = server_args(model_name, model_dir, config)
+            logs = Path(log_dir) / "requests"
+            for name, config, request_log in (
+                ("plain", None, None),
+                ("batching", batching_config, None),
+                ("logging", None, logs),
+            ):
+                args = server_args(model_name, model_dir, config, request_log)
                 servers[name] = ServerProcess(name, args, Path(log_dir))
             yield servers
         finally:
@@ -646,11 +662,14 @@ def round_ratios(phases_of_round: dict[str, dict], clients: int) -> dict[str, fl
         for p in PROTOCOLS
     }
     for protocol in PROTOCOLS:
-        for server in SERVERS:
+        for server, suffix in (("plain", "no_batching_speedup"), ("batching", "batching_speedup")):
             single = phases_of_round[f"{server}/{protocol}/1"]["rps"]
             many = phases_of_round[f"{server}/{protocol}/{clients}"]["rps"]
-            suffix = "batching_speedup" if server == "batching" else "no_batching_speedup"
             ratios[f"{protocol}_{suffix}"] = many / single
+        for n, suffix in ((clients, "logging_throughput"), (1, "logging_throughput_1_client")):
+            logged = phases_of_round[f"logging/{protocol}/{n}"]["rps"]
+            unlogged = phases_of_round[f"plain/{protocol}/{n}"]["rps"]
+            ratios[f"{protocol}_{suffix}"] = logged / unlogged
     return ratios
 
 
@@ -817,7 +836,7 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> dict:
     model_dir = args.model_dir.resolve()
     version_dir = find_version_dir(model_dir)
     model_name = model_dir.name
-    print(f"Model {model_name} version {version_dir.name}: starting two servers", flush=True)
+    print(f"Model {model_name} version {version_dir.name}: starting three servers", flush=True)
     with running_servers(model_name, model_dir, args.batching_config.resolve()) as servers:
         # Load the in-process models while the servers start.
         payload = build_payload(model_name, settings.batch_size)
