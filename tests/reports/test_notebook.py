@@ -32,7 +32,7 @@ def test_the_notebook_is_stored_without_outputs():
 
 def test_the_first_code_cell_selects_keras_2_before_any_import_of_tensorflow():
     code = [c.source for c in _read().cells if c.cell_type == "code"]
-    assert "use_keras_2()" in code[0]
+    assert "use_keras_2_for_reading()" in code[0]
     assert "import reports" not in code[0] and "from reports" not in code[0]
 
 
