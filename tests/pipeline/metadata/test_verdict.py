@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 
 import pytest
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.console import Console
 from pipeline import steps as P
 from pipeline.components.data_gate.decision import Finding, decide
 from pipeline.metadata import verdict as V
+from pipeline.metadata.run import recorded_error
 from pipeline.metadata.summary import RunSummary
 from pipeline.runners.terminal import print_summary
 
@@ -145,3 +147,29 @@ def test_the_terminal_starts_with_the_verdict_and_says_it_once(changes):
     assert said.count("Blessed:") == 1 and said.count("Pushed:") == 1
     for reason in shown.reasons:
         assert said.count(reason) == 1
+
+
+def _execution(message: str):
+    from ml_metadata.proto import metadata_store_pb2
+
+    from pipeline.metadata.store import EXECUTION_RESULT_PROPERTY
+
+    execution = metadata_store_pb2.Execution()
+    recorded = json.dumps({"code": 2, "resultMessage": message})
+    execution.custom_properties[EXECUTION_RESULT_PROPERTY].string_value = recorded
+    return execution
+
+
+def test_the_error_line_is_read_from_what_tfx_recorded():
+    traceback = (
+        "Traceback (most recent call last):\n"
+        '  File "executor.py", line 3, in Do\n'
+        "    raise OSError(28)\n"
+        "OSError: [Errno 28] No space left on device\n"
+    )
+    assert recorded_error(_execution(traceback)) == "OSError: [Errno 28] No space left on device"
+    assert recorded_error(_execution("\n  disk full\n")) == "disk full"
+    assert recorded_error(_execution("x" * 1000)) == "x" * 300 + "..."
+    from ml_metadata.proto import metadata_store_pb2
+
+    assert recorded_error(metadata_store_pb2.Execution()) == ""
