@@ -37,6 +37,8 @@ CSS = """
 .run-report details { margin: 4px 0 10px; }
 .run-report summary { cursor: pointer; color: #555; }
 .run-report { overflow-wrap: anywhere; }
+/* Table cells keep their words whole: a wide table scrolls in its box instead. */
+.run-report th, .run-report td { overflow-wrap: normal; }
 .run-report .table-wrap { max-width: 100%; overflow-x: auto; }
 .run-report details.section > summary { color: inherit; }
 .run-report details.section > summary h2 { display: inline-block; border: 0; margin: 18px 0 6px; }
