@@ -145,6 +145,8 @@ def test_the_terminal_starts_with_the_verdict_and_says_it_once(changes):
     assert lines[3].startswith(f"  Blessed:    {'yes' if summary.blessed else 'no'}")
     said = "\n".join(lines)
     assert said.count("Blessed:") == 1 and said.count("Pushed:") == 1
+    pushed = "version 3 -> /serving/taxi/3" if summary.blessed else shown.facts[1][1]
+    assert f"  Pushed:     {pushed}" in lines
     for reason in shown.reasons:
         assert said.count(reason) == 1
 
@@ -173,3 +175,19 @@ def test_the_error_line_is_read_from_what_tfx_recorded():
     from ml_metadata.proto import metadata_store_pb2
 
     assert recorded_error(metadata_store_pb2.Execution()) == ""
+
+
+def test_a_blocked_run_in_the_terminal_reads_as_the_banner_does():
+    from pipeline.runners.local import report_blocked_gate
+
+    summary = _summary(gate=decide([BITCOIN]), executions={P.DATA_GATE: "failed"}, blessed=None)
+    console = Console(record=True, width=300, file=io.StringIO())
+    assert report_blocked_gate(summary, console)
+    lines = console.export_text().splitlines()
+    assert lines[:2] == [
+        "  Verdict:    Blocked by the data gate",
+        "  Stopped:    DataGate stopped the run: the data is not fit to train on.",
+    ]
+    assert f"  Pushed:     {V.NOTHING_TRAINED}" in lines
+    assert any("run again with --allow-anomalies payment_type" in line for line in lines)
+    assert not report_blocked_gate(_summary(), console), "a gate that passed is not reported"
