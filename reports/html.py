@@ -68,9 +68,8 @@ SCRIPT = """
     var number = parseFloat(text.replace(/,/g, ""));
     return /^[-+]?[0-9.,]+(e[-+]?[0-9]+)?%?$/i.test(text) && !isNaN(number) ? number : text;
   }
+  function blank(value) { return value === "" || value === "n/a"; }
   function compare(a, b) {
-    if (a === "" || a === "n/a") return b === "" || b === "n/a" ? 0 : 1;
-    if (b === "" || b === "n/a") return -1;
     if (typeof a === "number" && typeof b === "number") return a - b;
     return String(a).localeCompare(String(b), undefined, {numeric: true});
   }
@@ -79,8 +78,10 @@ SCRIPT = """
     var body = table.tBodies[0];
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (r, s) {
-      var order = compare(key(r.cells[column]), key(s.cells[column]));
-      return ascending ? order : -order;
+      var a = key(r.cells[column]), b = key(s.cells[column]);
+      // Blanks and n/a last in either direction: they are not small or large values.
+      if (blank(a) || blank(b)) return blank(a) - blank(b);
+      return ascending ? compare(a, b) : compare(b, a);
     });
     rows.forEach(function (row) { body.appendChild(row); });
     table.querySelectorAll("thead th").forEach(function (th) { th.removeAttribute("aria-sort"); });

@@ -14,6 +14,7 @@ import datetime
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline import steps as P
@@ -21,6 +22,7 @@ from pipeline.metadata.run import Run, Step
 from pipeline.metadata.summary import summarize_latest_run
 from pipeline.metadata.verdict import BLESSED, BLOCKED, FAILED, PUSHED
 from reports import charts, html
+from reports.section import Section
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +44,9 @@ def blocked_page(drift_runs) -> Path:
     return html.write_report(drift_runs.config.pipeline_root, run_id=drift_runs.skewed_run_id)
 
 
-@pytest.fixture(scope="module")
-def failed_page(tmp_path_factory) -> Path:
-    """The page of a run whose StatisticsGen failed with a full disk."""
-    root = tmp_path_factory.mktemp("failed")
-    run = Run(
+def _failed_run(root: Path) -> Run:
+    """A run whose StatisticsGen failed with a full disk."""
+    return Run(
         pipeline_root=root,
         pipeline_name="taxi",
         run_id="failed-run",
@@ -58,8 +58,14 @@ def failed_page(tmp_path_factory) -> Path:
         outputs={},
         inputs={},
     )
+
+
+@pytest.fixture(scope="module")
+def failed_page(tmp_path_factory) -> Path:
+    """The page of `_failed_run`."""
+    root = tmp_path_factory.mktemp("failed")
     path = root / "index.html"
-    path.write_text(html.render(run), encoding="utf-8")
+    path.write_text(html.render(_failed_run(root)), encoding="utf-8")
     return path
 
 
@@ -204,6 +210,27 @@ def test_clicking_a_header_sorts_the_table_and_a_box_filters_a_long_one(blessed_
     visible = table.locator("tbody tr:not([hidden])")
     assert 0 < visible.count() < total
     assert all("fare" in text.lower() for text in visible.all_inner_texts())
+    assert offline_page.blocked == []
+
+
+def test_n_a_stays_last_whichever_way_a_column_is_sorted(offline_page, monkeypatch, tmp_path):
+    # A metric undefined on a slice is neither small nor large.
+    def slices(run):
+        section = Section("Slices", "slices")
+        frame = pd.DataFrame({"slice": ["a", "b", "c", "d"], "auc": [0.9, None, 0.7, 0.8]})
+        section.table("slices", frame, na_rep="n/a")
+        return section
+
+    monkeypatch.setattr(html, "SECTIONS", (slices,))
+    path = tmp_path / "index.html"
+    path.write_text(html.render(_failed_run(tmp_path)), encoding="utf-8")
+    offline_page.open(path)
+    header = offline_page.page.locator("section:has(h2#slices) th", has_text="auc")
+    table = "section:has(h2#slices) table"
+    header.click()
+    assert _column(offline_page.page, table, 1) == ["0.7", "0.8", "0.9", "n/a"]
+    header.click()
+    assert _column(offline_page.page, table, 1) == ["0.9", "0.8", "0.7", "n/a"]
     assert offline_page.blocked == []
 
 
