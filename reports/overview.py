@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from pipeline import steps
-from pipeline.components.data_gate.decision import describe, remedies
 from pipeline.metadata import store
 from pipeline.metadata.run import Run
 from reports.section import Section
@@ -43,20 +42,11 @@ def pushed(run: Run) -> str:
     return f"Pushed version {version} to {destination}."
 
 
-def _blocked_verdict(section: Section, run: Run) -> None:
-    """A run the data gate stopped says why, and what to do, before anything else."""
-    outcome = run.gate
-    if outcome is None or outcome.passed:
-        return
-    section.note("Blocked by the data gate: nothing was trained or pushed.", "bad")
-    for line in [*describe(outcome.blocking), *remedies(outcome)]:
-        section.note(line, "bad")
-
-
 def report(run: Run) -> Section:
     """The run's identity, its components' states and the push."""
+    # Why a run was blocked or failed, and what to do, is the banner above
+    # (reports.verdict); this section only lists what ran.
     section = Section(f"Run {run.run_id}", "run")
-    _blocked_verdict(section, run)
     section.note(
         f"Pipeline {run.pipeline_name!r} under {run.pipeline_root}, started "
         f"{run.started:%Y-%m-%d %H:%M:%S} UTC."

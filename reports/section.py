@@ -36,6 +36,21 @@ CSS = """
 .run-report tr.flagged td { background: #fdecea; }
 .run-report details { margin: 4px 0 10px; }
 .run-report summary { cursor: pointer; color: #555; }
+.run-report { overflow-wrap: anywhere; }
+/* Table cells keep their words whole: a wide table scrolls in its box instead. */
+.run-report th, .run-report td { overflow-wrap: normal; }
+.run-report .table-wrap { max-width: 100%; overflow-x: auto; }
+.run-report details.section > summary { color: inherit; }
+.run-report details.section > summary h2 { display: inline-block; border: 0; margin: 18px 0 6px; }
+.run-report details.section { border-bottom: 1px solid #ddd; margin: 0; }
+.run-report .verdict { border-left: 8px solid; padding: 8px 14px; margin: 8px 0; }
+.run-report .verdict .title { font-size: 20px; font-weight: 700; margin: 0 0 4px; }
+.run-report .verdict p { margin: 2px 0; }
+.run-report .verdict ul { margin: 4px 0; padding-left: 20px; }
+.run-report .verdict-good { background: #e8f5ec; border-color: #1b7f3b; color: #0f4d24; }
+.run-report .verdict-bad { background: #fdecea; border-color: #b00020; color: #6d0014; }
+.run-report .verdict-unfinished { background: #fff6e0; border-color: #e0a000; color: #5c3c00; }
+.run-report code { background: rgba(0, 0, 0, 0.06); padding: 0 3px; }
 """
 
 
@@ -93,6 +108,10 @@ class Section:
             f"{_table_html(frame, index=False, na_rep=na_rep)}</details>"
         )
 
+    def block(self, fragment: str) -> None:
+        """An HTML fragment the caller built, every text in it already escaped."""
+        self._parts.append(fragment)
+
     def charts(self, svgs: list[str]) -> None:
         """Show SVG charts side by side, each as an inline data: image."""
         images = "".join(
@@ -103,9 +122,13 @@ class Section:
         self._parts.append(f'<div class="charts">{images}</div>')
 
     def body_html(self) -> str:
-        """The section as an HTML fragment, without the stylesheet."""
-        title = f'<h2 id="{self.anchor}">{html.escape(self.title)}</h2>'
-        return f'<section class="run-report">{title}{"".join(self._parts)}</section>'
+        """The section as an HTML fragment, without the stylesheet: folded under its
+        title with a click, open at first (a <details> element needs no script)."""
+        title = f'<summary><h2 id="{self.anchor}">{html.escape(self.title)}</h2></summary>'
+        return (
+            f'<section class="run-report"><details class="section" open>{title}'
+            f"{''.join(self._parts)}</details></section>"
+        )
 
     def _repr_html_(self) -> str:
         return f"<style>{CSS}</style>{self.body_html()}"
@@ -129,7 +152,9 @@ def _table_html(
         and not pd.api.types.is_bool_dtype(frame[column])
     }
     table = frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
-    return _flag_rows(table, set(flagged)) if flagged else table
+    table = _flag_rows(table, set(flagged)) if flagged else table
+    # A wide table scrolls inside its box; the page itself never gets wider than the window.
+    return f'<div class="table-wrap">{table}</div>'
 
 
 def _flag_rows(table: str, flagged: set[int]) -> str:

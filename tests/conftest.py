@@ -11,6 +11,15 @@ from pathlib import Path
 import pytest
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="save the HTML report's banners and slice section to docs/screenshots/ "
+        "(tests/reports/test_html_in_browser.py, end to end)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Before the first TensorFlow import, which happens when test modules are collected.
     from models.keras_version import use_keras_2

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import re
 from pathlib import Path
 
 import ml_metadata as mlmd
@@ -37,6 +38,8 @@ class Step:
     state: str  # executed / cached / failed / running / canceled
     started: datetime.datetime
     seconds: float
+    # The first line of the error TFX recorded on a failed execution; "" when none.
+    error: str = ""
 
 
 @dataclasses.dataclass
@@ -93,8 +96,29 @@ def _steps(store: mlmd.MetadataStore, executions) -> dict[str, Step]:
             state=S.state_word(e),
             started=_time(e.create_time_since_epoch),
             seconds=(e.last_update_time_since_epoch - e.create_time_since_epoch) / 1000,
+            error=recorded_error(e) if S.state_word(e) == "failed" else "",
         )
     return found
+
+
+# An exception's line in a recorded message, e.g. "ValueError: ..." or "RuntimeError: ...".
+_ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Failure)\b.*:")
+_LONGEST_ERROR = 300
+
+
+def recorded_error(execution) -> str:
+    """The first error line TFX's launcher recorded on a failed `execution`, or "".
+
+    The launcher stores the message of the exception, sometimes with a traceback
+    around it; the line naming the exception is the one a person acts on.
+    """
+    recorded = execution.custom_properties.get(S.EXECUTION_RESULT_PROPERTY)
+    if recorded is None:
+        return ""
+    message = json.loads(recorded.string_value).get("resultMessage", "")
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    line = next((line for line in lines if _ERROR_LINE.match(line)), lines[0] if lines else "")
+    return line if len(line) <= _LONGEST_ERROR else line[:_LONGEST_ERROR] + "..."
 
 
 def _statistics_of(store: mlmd.MetadataStore, run):

@@ -12,7 +12,13 @@ from pipeline import steps
 from pipeline.components import standard_outputs
 from pipeline.components.attributions.artifacts import load_result as load_attributions
 from pipeline.components.data_gate.decision import GateOutcome
-from pipeline.components.evaluator.results import failed_thresholds, overall_metrics
+from pipeline.components.evaluator.results import (
+    OVERALL,
+    failed_thresholds,
+    load_metrics,
+    load_thresholds,
+    overall_metrics,
+)
 from pipeline.components.fairness_check.artifacts import load_result as load_fairness
 from pipeline.components.fairness_check.decision import FairnessOutcome, describe
 from pipeline.components.pusher.spec import ALREADY_PUSHED_PROPERTY
@@ -47,6 +53,11 @@ class RunSummary:
     top_features: list[str] = dataclasses.field(default_factory=list)
     # The version that already holds this run's model, when the Pusher did not push it again.
     already_pushed_version: str | None = None
+    # The candidate's thresholds on the overall slice: {"metric", "required", "measured",
+    # "result"} each; empty when nothing was evaluated.
+    thresholds: list[dict] = dataclasses.field(default_factory=list)
+    # Component id -> the first error line recorded on its failed execution.
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _anomalies(artifact) -> dict[str, dict[str, str]]:
@@ -59,6 +70,12 @@ def _anomalies(artifact) -> dict[str, dict[str, str]]:
         if proto.HasField("dataset_anomaly_info"):
             found[split]["<dataset>"] = proto.dataset_anomaly_info.description
     return found
+
+
+def _overall_thresholds(evaluation_uri: str) -> list[dict]:
+    table, _ = load_thresholds(evaluation_uri, load_metrics(evaluation_uri))
+    overall = table[table["slice"] == OVERALL]
+    return overall[["metric", "required", "measured", "result"]].to_dict("records")
 
 
 def _final_blessing(run: Run):
@@ -119,6 +136,8 @@ def summarize(run: Run) -> RunSummary:
         already_pushed_version=(
             pushed.get_string_custom_property(ALREADY_PUSHED_PROPERTY) or None if pushed else None
         ),
+        thresholds=_overall_thresholds(evaluation.uri) if evaluation else [],
+        errors={name: step.error for name, step in run.steps.items() if step.error},
     )
 
 

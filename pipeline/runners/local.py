@@ -120,21 +120,15 @@ def _report_blocked_gate(config: PipelineConfig, where: str, console: Console) -
 
 
 def report_blocked_gate(summary, console: Console) -> bool:
-    """Print why the data gate of `summary`'s run blocked it and what a person can do;
-    False when its gate did not block."""
-    from pipeline.components.data_gate.decision import describe, remedies
+    """Print why the data gate of `summary`'s run blocked it and what a person can do
+    (the verdict the report's banner shows); False when its gate did not block."""
+    from pipeline.metadata.verdict import BLOCKED, verdict
+    from pipeline.runners.terminal import print_verdict
 
-    outcome = summary.gate
-    if outcome is None or outcome.passed:
+    shown = verdict(summary)
+    if shown.kind != BLOCKED:
         return False
-    console.print(
-        f"  [red]✗[/] {steps.DATA_GATE} stopped the run: the data is not fit to train on."
-    )
-    for line in describe(outcome.blocking):
-        console.print(f"    [red]{escape(line)}[/]")
-    console.print("Nothing was trained or pushed; the served model is unchanged.")
-    for line in remedies(outcome):
-        console.print(line)
+    print_verdict(shown, console=console)
     return True
 
 

@@ -3,18 +3,41 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 
-from pipeline import steps
 from pipeline.components.data_gate.decision import GateOutcome
 from pipeline.components.data_gate.decision import describe as describe_findings
 from pipeline.components.evaluator.eval_config import SUMMARY_METRICS
 from pipeline.components.fairness_check.decision import describe as describe_gap
 from pipeline.metadata.summary import RunSummary
+from pipeline.metadata.verdict import UNFINISHED, Verdict, verdict
+
+LABEL_WIDTH = 12  # "Blessed:    yes": the labels line up in one column
+
+
+def _line(label: str, text: str) -> str:
+    return f"  {label + ':':<{LABEL_WIDTH}}{escape(text)}"
+
+
+def print_verdict(shown: Verdict, *, console: Console) -> None:
+    """The verdict the HTML report's banner shows, in the same words: its title, the
+    first fact and the reasons for it, the other facts, then what to do."""
+    colour = "green" if shown.good else "yellow" if shown.kind == UNFINISHED else "red"
+    console.print(f"  {'Verdict:':<{LABEL_WIDTH}}[bold {colour}]{escape(shown.title)}[/]")
+    (label, text), *rest = shown.facts
+    console.print(_line(label, text))
+    for reason in shown.reasons:
+        console.print(f"    [{colour}]{escape(reason)}[/]")
+    for label, text in rest:
+        console.print(_line(label, text))
+    for remedy in shown.remedies:
+        console.print(escape(remedy))
 
 
 def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> None:
-    """The end-of-run report a person reads."""
+    """The end-of-run report a person reads: the verdict first, then the evidence."""
     console.print(f"\n[bold]Run {summary.run_id}[/] finished in {seconds:.1f} s")
+    print_verdict(verdict(summary), console=console)
     rows = ", ".join(f"{split} {n}" for split, n in summary.split_rows.items())
     console.print(f"  Rows:       {rows}")
     if summary.gate is not None:
@@ -37,26 +60,6 @@ def print_summary(summary: RunSummary, *, console: Console, seconds: float) -> N
         )
         console.print(f"  Baseline:   {baseline} (the latest blessed model)")
     print_model_evidence(summary, console=console)
-    if summary.blessed is None:
-        console.print("  Blessed:    not evaluated")
-    else:
-        console.print(f"  Blessed:    {'[green]yes[/]' if summary.blessed else '[red]no[/]'}")
-    for failure in summary.failed_thresholds:
-        console.print(f"    [red]{failure}[/]")
-    if summary.pushed_path and summary.executions.get(steps.PUSHER) == "cached":
-        console.print(
-            f"  Pushed:     nothing new; version {summary.pushed_version} from an earlier run "
-            f"is at {summary.pushed_path}"
-        )
-    elif summary.pushed_path:
-        console.print(f"  Pushed:     version {summary.pushed_version} -> {summary.pushed_path}")
-    elif summary.already_pushed_version:
-        console.print(
-            f"  Pushed:     nothing new; this model already is version "
-            f"{summary.already_pushed_version}"
-        )
-    else:
-        console.print("  Pushed:     nothing new (the served model is unchanged)")
 
 
 TOP_FEATURES_SHOWN = 5
@@ -92,7 +95,7 @@ def print_model_evidence(summary: RunSummary, *, console: Console) -> None:
         if not breaches:
             console.print(f"  Fairness:   every error-rate gap within its limit ({mode})")
         elif summary.fairness.blocked:
-            # Listed below, as the reason the model is not blessed.
+            # Listed in the verdict above, as the reason the model is not blessed.
             console.print(f"  Fairness:   {len(breaches)} gap(s) over the limit ({mode})")
         else:
             console.print(f"  Fairness:   {len(breaches)} gap(s) over the limit ({mode})")

@@ -105,44 +105,70 @@ class OfflinePage:
         self.page.goto(path.as_uri(), wait_until="load")
 
 
+class OfflineBrowser:
+    """Headless Chromium contexts with networking off, one per width and script setting;
+    every request a page makes that is not a file:// or data: URL lands in `blocked`."""
+
+    def __init__(self, playwright, profiles: Path):
+        self._playwright = playwright
+        self._profiles = profiles
+        self._contexts: list = []
+        self.blocked: list[str] = []
+
+    def _route(self, route) -> None:
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _seen(self, request) -> None:
+        # Requests the router may not see (e.g. preconnects) show up here.
+        if not request.url.startswith(("file://", "data:")):
+            self.blocked.append(request.url)
+
+    def page(self, *, width: int = 1400, height: int = 900, scripts: bool = True) -> OfflinePage:
+        context = self._playwright.chromium.launch_persistent_context(
+            str(self._profiles / str(len(self._contexts))),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": width, "height": height},
+            service_workers="block",
+            java_script_enabled=scripts,
+        )
+        self._contexts.append(context)
+        context.route("**/*", self._route)
+        page = context.new_page()
+        page.on("request", self._seen)
+        return OfflinePage(page, self.blocked)
+
+    def close(self) -> None:
+        for context in self._contexts:
+            context.close()
+
+
 @pytest.fixture
-def offline_page():
-    """Headless Debian Chromium with networking off: a fresh profile, no DNS, no requests."""
+def offline_browser():
+    """Headless Debian Chromium with networking off: fresh profiles, no DNS, no requests."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium package")
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    blocked: list[str] = []
-
-    def route(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        context = p.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 900},
-            service_workers="block",
-        )
-        context.route("**/*", route)
-        page = context.new_page()
-        # Requests the router may not see (e.g. preconnects) show up here.
-        page.on(
-            "request",
-            lambda r: None if r.url.startswith(("file://", "data:")) else blocked.append(r.url),
-        )
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profiles:
+        browser = OfflineBrowser(p, Path(profiles))
         try:
-            yield OfflinePage(page, blocked)
+            yield browser
         finally:
-            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def offline_page(offline_browser) -> OfflinePage:
+    """One 1400 px wide page of `offline_browser`, scripts on."""
+    return offline_browser.page()
 
 
 @pytest.fixture(scope="session")

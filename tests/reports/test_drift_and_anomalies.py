@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import steps as P
 from pipeline.metadata.run import open_run
-from reports import anomalies, drift, evaluation, html, overview, statistics
+from reports import anomalies, drift, evaluation, html, overview, statistics, verdict
 
 pytestmark = pytest.mark.e2e
 
@@ -75,11 +75,14 @@ def test_a_blocked_run_says_why_and_what_to_do_before_anything_else(skewed_run):
 
     from reports import gate
 
-    page = overview.report(skewed_run)._repr_html_()
-    verdict = page.index("Blocked by the data gate: nothing was trained or pushed.")
-    assert verdict < page.index("<table"), "the verdict comes before the steps table"
-    assert html_text.escape("'payment_type' (schema;") in page
-    assert "--allow-anomalies fare,payment_type" in page, "the remedy the terminal prints"
+    banner = verdict.report(skewed_run)._repr_html_()
+    assert 'data-kind="blocked"' in banner and "Blocked by the data gate" in banner
+    assert "DataGate stopped the run: the data is not fit to train on." in banner
+    assert html_text.escape("'payment_type' (schema;") in banner
+    assert "--allow-anomalies fare,payment_type" in banner, "the remedy the terminal prints"
+    page = html.render(skewed_run)
+    assert page.index("Blocked by the data gate") < page.index("<table")
+    assert "Blocked by the data gate" not in overview.report(skewed_run)._repr_html_()
     section = gate.report(skewed_run)._repr_html_()
     assert "--allow-anomalies fare,payment_type" in section
     assert "first accepted run" not in section

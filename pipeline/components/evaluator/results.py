@@ -21,6 +21,29 @@ BASELINE_MODEL = "baseline"
 MAIN_METRICS = (*SUMMARY_METRICS, "mean_label", "mean_prediction")
 
 
+def _read_metrics(evaluation_uri: str) -> list:
+    """TFMA's metrics per slice, read in full.
+
+    TFMA reads its files with TensorFlow's deprecated `tf_record_iterator`, and
+    TensorFlow logs that as a warning (on stdout and stderr, in a notebook) that
+    no reader of results can act on; silenced for these reads only.
+    """
+    import tensorflow_model_analysis as tfma
+    from tensorflow.python.util import deprecation
+
+    with deprecation.silence():
+        return list(tfma.load_metrics(evaluation_uri))
+
+
+def _read_validation_result(evaluation_uri: str):
+    """TFMA's validation result (the thresholds' outcome), read as `_read_metrics` reads."""
+    import tensorflow_model_analysis as tfma
+    from tensorflow.python.util import deprecation
+
+    with deprecation.silence():
+        return tfma.load_validation_result(evaluation_uri)
+
+
 def metric_number(value) -> float | None:
     """The number in a TFMA `MetricValue` (plain or bounded), or None for other kinds."""
     if value.HasField("double_value"):
@@ -59,10 +82,9 @@ def _decoded(value) -> str:
 
 def overall_metrics(evaluation_uri: str) -> tuple[dict[str, float], dict[str, float]]:
     """(candidate, baseline) metrics of the overall slice; baseline is empty without one."""
-    import tensorflow_model_analysis as tfma
 
     candidate, baseline = {}, {}
-    for metrics in tfma.load_metrics(evaluation_uri):
+    for metrics in _read_metrics(evaluation_uri):
         if metrics.slice_key.single_slice_keys:
             continue
         for entry in metrics.metric_keys_and_values:
@@ -85,7 +107,7 @@ def single_feature_slice_metrics(evaluation_uri: str, features: tuple[str, ...])
     import tensorflow_model_analysis as tfma
 
     found: dict[tuple[str, str], dict[str, float]] = {}
-    for per_slice in tfma.load_metrics(evaluation_uri):
+    for per_slice in _read_metrics(evaluation_uri):
         key = tfma.slicer.deserialize_slice_key(per_slice.slice_key)
         if len(key) != 1 or key[0][0] not in features:
             continue
@@ -116,7 +138,7 @@ def failed_thresholds(evaluation_uri: str) -> list[str]:
     """One sentence per threshold the candidate failed, naming the slice and the numbers."""
     import tensorflow_model_analysis as tfma
 
-    result = tfma.load_validation_result(evaluation_uri)
+    result = _read_validation_result(evaluation_uri)
     failures = []
     for per_slice in result.metric_validations_per_slice:
         key = tfma.slicer.deserialize_slice_key(per_slice.slice_key)
@@ -151,10 +173,9 @@ def load_metrics(evaluation_uri: str) -> pd.DataFrame:
     The model's own compiled Keras metrics are left out: TFMA reports them
     without `example_weighted`, and the thresholds apply to TFMA's metrics.
     """
-    import tensorflow_model_analysis as tfma
 
     rows = []
-    for per_slice in tfma.load_metrics(evaluation_uri):
+    for per_slice in _read_metrics(evaluation_uri):
         feature, value = _slice(per_slice.slice_key)
         for entry in per_slice.metric_keys_and_values:
             key = entry.key
@@ -194,12 +215,11 @@ def _bound(threshold) -> str:
 
 def load_thresholds(evaluation_uri: str, metrics: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """(one row per threshold the eval config set, with its result; TFMA's validation_ok)."""
-    import tensorflow_model_analysis as tfma
     from tensorflow_model_analysis.metrics import metric_specs
     from tensorflow_model_analysis.writers import eval_config_writer
 
     eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
-    result = tfma.load_validation_result(evaluation_uri)
+    result = _read_validation_result(evaluation_uri)
     failed = set()
     for per_slice in result.metric_validations_per_slice:
         feature, value = _slice(per_slice.slice_key)
