@@ -110,6 +110,15 @@ def single_model_config(
     return [ModelConfig(name=name, base_path=os.path.abspath(base_path), logging=logging)]
 
 
+def add_request_logging(model, filename_prefix: str, sampling_rate: float = 1.0) -> None:
+    """Give one `ModelConfig` proto a `logging_config` this server honours (TF Serving's
+    open-source build refuses any: never for the container's file)."""
+    logging = model.logging_config
+    logging.log_collector_config.type = LOG_COLLECTOR_TYPES[-1]
+    logging.log_collector_config.filename_prefix = filename_prefix
+    logging.sampling_config.sampling_rate = sampling_rate
+
+
 def write_model_config_file(config, output: str | os.PathLike | None) -> None:
     """A `ModelServerConfig` as the text proto servers read: into `output`, or to stdout.
 

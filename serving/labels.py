@@ -3,6 +3,8 @@
     python -m serving.labels outputs/serving/taxi                      # newest = canary
     python -m serving.labels outputs/serving/taxi --stable 1795669611 --output models.config
     python -m serving.labels outputs/serving/taxi --base-path /models/taxi   # for the container
+    python -m serving.labels outputs/serving/taxi --request-log-prefix outputs/request_logs \
+        --output models.config                       # python -m serving, requests logged
 
 By default the newest pushed version is the canary and the one before it is
 stable (the newest is both when only one exists). Both TensorFlow Serving and
@@ -26,7 +28,12 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from models import layout
-from serving.config import policy_from_proto, write_model_config_file
+from serving.config import (
+    add_request_logging,
+    policy_from_proto,
+    write_model_config_file,
+)
+from serving.options import sampling_rate_error
 
 STABLE, CANARY = "stable", "canary"
 
@@ -132,7 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stable", type=int, help="stable version (default: the second newest)")
     p.add_argument("--canary", type=int, help="canary version (default: the newest)")
     p.add_argument("--output", type=Path, help="write here instead of standard output")
+    p.add_argument(
+        "--request-log-prefix",
+        help="log the model's requests under this folder (python -m serving only)",
+    )
+    p.add_argument(
+        "--request-log-sampling-rate",
+        type=float,
+        default=1.0,
+        help="fraction of requests logged, in [0, 1] (default 1)",
+    )
     args = p.parse_args(argv)
+    error = sampling_rate_error(args.request_log_sampling_rate, "--request-log-sampling-rate")
+    if error:
+        p.error(error)
 
     try:
         versions = pushed_versions(args.base_directory)
@@ -154,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         stable,
         canary,
     )
+    if args.request_log_prefix:
+        prefix = str(Path(args.request_log_prefix).resolve())
+        add_request_logging(
+            config.model_config_list.config[0], prefix, args.request_log_sampling_rate
+        )
     write_model_config_file(config, args.output)
     return 0
 

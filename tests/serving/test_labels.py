@@ -118,3 +118,18 @@ def test_bad_files_models_and_labels_are_label_errors(tmp_path):
         labels.model_entry(config, "chicago")
     with pytest.raises(labels.LabelError, match="'penguins' has no 'canary' label"):
         labels.promote_canary(labels.model_entry(config, "penguins"))
+
+
+def test_request_logging_is_added_only_when_asked(base, tmp_path):
+    logged, plain = tmp_path / "logged.config", tmp_path / "plain.config"
+    assert main([str(base), "--output", str(plain)]) == 0
+    argv = [str(base), "--output", str(logged), "--request-log-prefix", str(tmp_path / "logs")]
+    assert main([*argv, "--request-log-sampling-rate", "0.25"]) == 0
+    (config,) = read_model_config_file(str(logged))
+    assert config.logging.filename_prefix == str(tmp_path / "logs")
+    assert config.logging.sampling_rate == 0.25
+    assert dict(config.labels) == {"stable": 1700000100, "canary": 1700000200}
+    (container,) = read_model_config_file(str(plain))
+    assert container.logging is None and "logging_config" not in plain.read_text()
+    with pytest.raises(SystemExit):
+        main([*argv, "--request-log-sampling-rate", "2"])
