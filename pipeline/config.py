@@ -137,13 +137,18 @@ class MonitorConfig:
     # The eval split is predicted with the served version's SavedModel; this many
     # examples bound the time (a few seconds on two cores).
     eval_examples: int = 2000
+    # `python -m pipeline promote`: the canary must have answered at least this
+    # many logged requests. Fewer leave its skew unmeasured (the gate's
+    # min_rows_to_compare rows) or its prediction histogram too noisy to trust
+    # a distance under prediction_js_distance.
+    promotion_min_requests: int = 100
 
     def __post_init__(self) -> None:
         if not 0 < self.prediction_js_distance <= 1:
             raise ValueError(
                 f"prediction_js_distance must be in (0, 1], got {self.prediction_js_distance}"
             )
-        for name in ("prediction_buckets", "eval_examples"):
+        for name in ("prediction_buckets", "eval_examples", "promotion_min_requests"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 

@@ -154,8 +154,8 @@ class RestClient:
             for s in payload["model_version_status"]
         ]
 
-    def metadata(self, version: int | None = None) -> dict:
-        return self._request("GET", _model_path(self.model, version, None) + "/metadata")
+    def metadata(self, version: int | None = None, label: str | None = None) -> dict:
+        return self._request("GET", _model_path(self.model, version, label) + "/metadata")
 
 
 class GrpcClient:
@@ -246,13 +246,13 @@ class GrpcClient:
             signature_name=response.model_spec.signature_name,
         )
 
-    def metadata(self, version: int | None = None) -> dict:
+    def metadata(self, version: int | None = None, label: str | None = None) -> dict:
         """GetModelMetadata's signatures, in the JSON shape TF Serving's REST API answers."""
         from google.protobuf import json_format
         from tensorflow_serving.apis import get_model_metadata_pb2
 
         request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
-        self._spec(request.model_spec, version, None, None)
+        self._spec(request.model_spec, version, label, None)
         response = self._call(self._predict.GetModelMetadata, request)
         signatures = get_model_metadata_pb2.SignatureDefMap()
         response.metadata["signature_def"].Unpack(signatures)

@@ -110,16 +110,35 @@ def single_model_config(
     return [ModelConfig(name=name, base_path=os.path.abspath(base_path), logging=logging)]
 
 
+def add_request_logging(model, filename_prefix: str, sampling_rate: float = 1.0) -> None:
+    """Give one `ModelConfig` proto a `logging_config` this server honours (TF Serving's
+    open-source build refuses any: never for the container's file)."""
+    logging = model.logging_config
+    logging.log_collector_config.type = LOG_COLLECTOR_TYPES[-1]
+    logging.log_collector_config.filename_prefix = filename_prefix
+    logging.sampling_config.sampling_rate = sampling_rate
+
+
 def write_model_config_file(config, output: str | os.PathLike | None) -> None:
-    """A `ModelServerConfig` as the text proto servers read: into `output`, or to stdout."""
+    """A `ModelServerConfig` as the text proto servers read: into `output`, or to stdout.
+
+    The file is written aside and renamed into place: servers poll it
+    (`--model_config_file_poll_wait_seconds`) and must never read half a file.
+    """
     import sys
 
     text = text_format.MessageToString(config)
-    if output:
-        with open(output, "w") as f:
-            f.write(text)
-    else:
+    if not output:
         sys.stdout.write(text)
+        return
+    staging = f"{os.fspath(output)}.tmp-{os.getpid()}"
+    try:
+        with open(staging, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(staging, output)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
 
 
 def read_model_config_file(path: str) -> list[ModelConfig]:
@@ -165,7 +184,7 @@ def _model_config_from_proto(model) -> ModelConfig:
     return ModelConfig(
         name=model.name,
         base_path=os.path.abspath(model.base_path),
-        policy=_policy_from_proto(model.model_version_policy),
+        policy=policy_from_proto(model.model_version_policy),
         labels=tuple(sorted(model.version_labels.items())),
         logging=_logging_from_proto(model),
     )
@@ -194,7 +213,7 @@ def _logging_from_proto(model) -> RequestLogging | None:
     return RequestLogging(os.path.abspath(collector.filename_prefix), rate)
 
 
-def _policy_from_proto(policy) -> VersionPolicy:
+def policy_from_proto(policy) -> VersionPolicy:
     kind = policy.WhichOneof("policy_choice")
     if kind == "all":
         return VersionPolicy(kind="all")

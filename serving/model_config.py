@@ -24,7 +24,7 @@ from pathlib import Path
 from tensorflow_serving.config import model_server_config_pb2
 
 from models import layout
-from serving.config import LOG_COLLECTOR_TYPES, write_model_config_file
+from serving.config import add_request_logging, write_model_config_file
 from serving.options import sampling_rate_error
 
 
@@ -50,10 +50,7 @@ def model_server_config(
             name=name, base_path=f"{root}/{name}", model_platform="tensorflow"
         )
         if request_log_prefix:
-            logging = model.logging_config
-            logging.log_collector_config.type = LOG_COLLECTOR_TYPES[-1]
-            logging.log_collector_config.filename_prefix = request_log_prefix
-            logging.sampling_config.sampling_rate = sampling_rate
+            add_request_logging(model, request_log_prefix, sampling_rate)
     return config
 
 

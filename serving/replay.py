@@ -3,6 +3,7 @@
     python -m serving.replay --csv rows.csv --target 127.0.0.1:8501 --model taxi
     python -m serving.replay --csv drifted.csv --target 127.0.0.1:8500 --grpc --rate 20
     python -m serving.replay --csv rows.csv --target localhost:8501 --max-rows 500 --batch 10
+    python -m serving.replay --csv rows.csv --target 127.0.0.1:8501 --label canary
 
 Each request carries one row (or `--batch` rows), typed by the model's
 `serving_default` signature as `python -m serving.predict` types them. At most
@@ -40,6 +41,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--target", required=True, metavar="HOST:PORT", help="the server (REST port, or gRPC's)"
     )
     p.add_argument("--model", default=layout.DEFAULT_MODEL_NAME, help="default: %(default)s")
+    p.add_argument(
+        "--label", default=None, help="send to this version label (stable, canary); default: "
+        "the version the server serves by default"
+    )  # fmt: skip
     p.add_argument("--grpc", action="store_true", help="the target is a gRPC port")
     p.add_argument("--rate", type=float, default=10.0, help="requests per second at most")
     p.add_argument("--duration", type=float, default=60.0, help="seconds at most")
@@ -143,9 +148,11 @@ def _sender(args: argparse.Namespace, host: str, port: int):
     address = f"{_url_host(host)}:{port}"
     if args.grpc:
         client = GrpcClient(address, args.model, timeout=args.timeout, retries=0)
-        return client, lambda chunk, inputs: client.predict(to_columns(chunk, inputs))
+        return client, lambda chunk, inputs: client.predict(
+            to_columns(chunk, inputs), label=args.label
+        )
     client = RestClient(f"http://{address}", args.model, timeout=args.timeout, retries=0)
-    return client, lambda chunk, inputs: client.predict(chunk)
+    return client, lambda chunk, inputs: client.predict(chunk, label=args.label)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     client, send = _sender(args, host, port)
     with client:
         try:
-            inputs = signature_inputs(client.metadata())
+            inputs = signature_inputs(client.metadata(label=args.label))
             missing = [t.strip() for t in args.missing_values.split(",") if t.strip()]
             instances = to_instances(rows, inputs, missing)
         except ValueError as e:

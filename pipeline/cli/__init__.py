@@ -21,6 +21,7 @@ COMMANDS = (
     "pipeline.cli.run_node",  # run-node (one task of a compiled pipeline)
     "pipeline.cli.package",  # package sagemaker
     "pipeline.cli.monitor",  # monitor (served traffic against training)
+    "pipeline.cli.promote",  # promote (the canary label to stable, gated by its traffic)
 )
 
 

@@ -47,6 +47,12 @@ def add_parser(subparsers) -> None:
         "rollback", help="serve an earlier pushed version again (as a new, highest version)"
     )
     back.add_argument("version", help="the pushed version to serve again")
+    back.add_argument(
+        "--config",
+        type=Path,
+        help="a labelled model config file: move its 'stable' label back to VERSION "
+        "(which the file must still serve) instead of copying VERSION",
+    )
     add_location_flags(back)
     back.set_defaults(func=_rollback)
 
@@ -110,10 +116,24 @@ def _list(args: argparse.Namespace) -> int:
 def _rollback(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from pipeline.runners.rollback import RollbackError, rollback
+    from pipeline.runners.rollback import RollbackError, relabel_stable, rollback
 
     quiet_tensorflow_logs()
     console = Console(highlight=False, soft_wrap=True)
+    if args.config:
+        try:
+            left = relabel_stable(
+                metadata_path(args), base_directory(args), str(args.config), args.model_name,
+                args.version,
+            )  # fmt: skip
+        except (RollbackError, FileNotFoundError) as e:
+            console.print(f"[bold red]Rollback refused:[/] {e}")
+            return 1
+        console.print(
+            f"Version {args.version} is stable again in {args.config} (was {left}); servers "
+            "reading it switch at their next poll."
+        )
+        return 0
     try:
         new = rollback(metadata_path(args), base_directory(args), args.version)
     except (RollbackError, FileNotFoundError) as e:

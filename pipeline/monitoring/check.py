@@ -43,6 +43,9 @@ class VersionCheck:
     # For the page's charts, not the JSON: both sides' statistics and the gate config.
     reference: Reference | None = None
     served_statistics: object | None = None
+    # Output name -> served predictions (rows x width): what promotion compares
+    # between the canary and the stable version.
+    served_outputs: dict[str, object] = dataclasses.field(default_factory=dict)
 
     @property
     def skewed(self) -> list[str]:
@@ -148,10 +151,13 @@ def check_version(
     """The traffic of one version against its training reference."""
     data = S.served(records)
     check = VersionCheck(version=version, requests=data.requests, rows=data.rows)
+    check.served_outputs = {name: data.output(name) for name in data.outputs}
     if isinstance(reference, NoReference):
         check.unchecked = f"Training statistics not found, nothing compared: {reference}"
         return check
     check.run_id, check.reference = reference.run_id, reference
+    if reference.copy_of:
+        check.notes.append(f"A rollback copy of version {reference.copy_of}, traced through it.")
     if not data.rows:
         check.notes.append("No input rows in the logged requests.")
         return check

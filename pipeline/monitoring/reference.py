@@ -2,9 +2,11 @@
 
 served version -> PushedModel -> trained model -> the Trainer's run -> that run's
 StatisticsGen train split, its schema, its data gate's thresholds, its
-ExampleGen eval split, and the pushed SavedModel. A version whose chain breaks
-anywhere is `NoReference` with the reason: its traffic is never compared with
-another version's training data.
+ExampleGen eval split, and the pushed SavedModel. A version `pipeline
+rollback` copied (marked with the version it copies) is the same SavedModel,
+so it is traced through that version. A version whose chain breaks anywhere is
+`NoReference` with the reason: its traffic is never compared with another
+version's training data.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pipeline.config import GateConfig
 from pipeline.metadata.lineage import LineageError, trace
 from pipeline.metadata.run import NoRunError, open_run
 from pipeline.metadata.store import NoStoreError
+from pipeline.metadata.versions import rolled_back_from
 
 TRAIN, EVAL = "train", "eval"
 
@@ -35,6 +38,7 @@ class Reference:
     gate: GateConfig
     examples_uri: str | None  # ExampleGen's output (the eval split's examples)
     model_dir: str | None  # the pushed SavedModel, if still on disk
+    copy_of: str | None = None  # the pushed version a rollback copied into this one
 
 
 def _model_dir(pushed_path: str, serving_base: Path | None, version: str) -> str | None:
@@ -46,8 +50,9 @@ def find_reference(
     metadata_path: str, pipeline_root: str | Path, version: str, serving_base: Path | None
 ) -> Reference:
     """The training side of `version`; NoReference when any link is missing."""
+    copy_of = rolled_back_from(str(serving_base), version) if serving_base else None
     try:
-        lineage = trace(metadata_path, version)
+        lineage = trace(metadata_path, copy_of or version)
     except (LineageError, NoStoreError) as e:
         raise NoReference(str(e)) from None
     model = lineage.link("model")
@@ -82,4 +87,5 @@ def find_reference(
         gate=run.gate_config or GateConfig(),
         examples_uri=examples.uri if examples is not None else None,
         model_dir=_model_dir(lineage.path, serving_base, version),
+        copy_of=copy_of,
     )
