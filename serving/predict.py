@@ -100,15 +100,18 @@ def main(argv: list[str] | None = None) -> int:
     use_keras_2()  # before anything imports TensorFlow
 
     from serving.client import ServingError
-    from serving.rows import read_rows, signature_def, signature_inputs, to_instances
+    from serving.rows import (
+        RowsError,
+        read_some_rows,
+        signature_def,
+        signature_inputs,
+        to_instances,
+    )
 
     try:
-        rows = read_rows(args.rows)[: args.limit]
-    except (OSError, ValueError) as e:
+        rows = read_some_rows(args.rows, args.limit)
+    except RowsError as e:
         print(f"Input error: {e}", file=sys.stderr)
-        return 2
-    if not rows:
-        print(f"Input error: {args.rows} holds no rows", file=sys.stderr)
         return 2
     try:
         with _client(args) as client:

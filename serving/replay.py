@@ -164,15 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     use_keras_2()  # before anything imports TensorFlow
 
-    from serving.rows import read_rows, signature_inputs, to_instances
+    from serving.rows import RowsError, read_some_rows, signature_inputs, to_instances
 
     try:
-        rows = read_rows(args.csv)[: args.max_rows]
-    except (OSError, ValueError) as e:
+        rows = read_some_rows(args.csv, args.max_rows)
+    except RowsError as e:
         print(f"Input error: {e}", file=sys.stderr)
-        return 2
-    if not rows:
-        print(f"Input error: {args.csv} holds no rows", file=sys.stderr)
         return 2
     client, send = _sender(args, host, port)
     with client:

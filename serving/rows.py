@@ -106,6 +106,21 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+class RowsError(ValueError):
+    """The rows file cannot be read, or holds no rows: a one-line message naming it."""
+
+
+def read_some_rows(path: Path, limit: int | None = None) -> list[dict]:
+    """The first `limit` rows of `path` (all with None); RowsError when there are none."""
+    try:
+        rows = read_rows(path)[:limit]
+    except (OSError, ValueError) as e:
+        raise RowsError(str(e)) from e
+    if not rows:
+        raise RowsError(f"{path} holds no rows")
+    return rows
+
+
 def to_columns(instances: list[dict], inputs: Mapping[str, str]) -> dict[str, np.ndarray]:
     """Row instances as one typed array per input (gRPC's named tensors)."""
     return {
