@@ -21,14 +21,9 @@ BAD_INPUT = 2
 MONITOR_FOLDER = "monitor"
 
 
-def add_parser(subparsers) -> None:
-    """Register `monitor`."""
-    p = subparsers.add_parser(
-        "monitor",
-        help="compare logged requests with the training data of the version that answered",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_traffic_arguments(p: argparse.ArgumentParser, serving_dir_help: str) -> None:
+    """The model, its request logs and where its runs and versions are: what `monitor`
+    and `promote` both read."""
     p.add_argument(
         "--model", default=defaults.MODEL_NAME, help="served model (default: %(default)s)"
     )
@@ -49,8 +44,38 @@ def add_parser(subparsers) -> None:
         "--serving-dir",
         type=Path,
         default=defaults.SERVING_DIR,
-        help="the folder models are pushed to (default: %(default)s)",
+        help=serving_dir_help + " (default: %(default)s)",
     )
+
+
+def quiet_reader_logs() -> None:
+    """TensorFlow's start-up chatter off; opening a run builds TFX classes for the
+    pipeline's own artifact types, and absl warns about each one: nothing to act on,
+    and noise in a scheduler's log."""
+    quiet_tensorflow_logs()
+    logging.getLogger("absl").setLevel(logging.ERROR)
+
+
+def read_traffic(args: argparse.Namespace):
+    """(the logged requests of --model under --logs since --since, that time or None);
+    ValueError with a one-line message on a bad --since or --logs."""
+    from pipeline.monitoring import logs as L
+
+    since = L.parse_since(args.since) if args.since else None
+    if not args.logs.is_dir():
+        raise ValueError(f"--logs {args.logs} is not a folder")
+    return L.read_logs(args.logs, args.model, since), since
+
+
+def add_parser(subparsers) -> None:
+    """Register `monitor`."""
+    p = subparsers.add_parser(
+        "monitor",
+        help="compare logged requests with the training data of the version that answered",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_traffic_arguments(p, "the folder models are pushed to")
     p.add_argument(
         "--output",
         type=Path,
@@ -73,22 +98,15 @@ def _monitor(args: argparse.Namespace) -> int:
     from pipeline.monitoring import page, summary
     from pipeline.monitoring.check import monitor
 
-    quiet_tensorflow_logs()
-    # Opening a run builds TFX classes for the pipeline's own artifact types, and absl
-    # warns about each one: nothing to act on, and noise in a scheduler's log.
-    logging.getLogger("absl").setLevel(logging.ERROR)
+    quiet_reader_logs()
     try:
-        since = L.parse_since(args.since) if args.since else None
+        logs, since = read_traffic(args)
     except ValueError as e:
         print(f"Input error: {e}", file=sys.stderr)
-        return BAD_INPUT
-    if not args.logs.is_dir():
-        print(f"Input error: --logs {args.logs} is not a folder", file=sys.stderr)
         return BAD_INPUT
     root = args.pipeline_root.resolve()
     metadata_path = defaults.metadata_path(root)
     base = args.serving_dir.resolve() / args.model
-    logs = L.read_logs(args.logs, args.model, since)
     if not logs.files and not _known_versions(metadata_path, base):
         print(
             f"Unknown model {args.model!r}: no request logs under "

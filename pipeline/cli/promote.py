@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from pathlib import Path
 
 from pipeline import defaults
-from pipeline.cli.versions import quiet_tensorflow_logs
+from pipeline.cli.monitor import add_traffic_arguments, quiet_reader_logs, read_traffic
 
 PROMOTED, REFUSED, BAD_INPUT = 0, 3, 2
 
@@ -36,37 +35,19 @@ def add_parser(subparsers) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "--model", default=defaults.MODEL_NAME, help="served model (default: %(default)s)"
+    add_traffic_arguments(
+        p,
+        "the folder models are pushed to, when the file's base_path is not on this machine",
     )
     p.add_argument(
         "--config", type=Path, required=True, help="the model config file the servers read"
     )
-    p.add_argument("--logs", type=Path, required=True, help="the server's request-log prefix")
     p.add_argument(
         "--min-requests",
         type=int,
         default=None,
         help="logged requests the canary must have answered "
         "(default: MonitorConfig.promotion_min_requests)",
-    )
-    p.add_argument(
-        "--since",
-        default=None,
-        help="only requests answered since: an ISO 8601 time or a duration (30m, 2h, 1d)",
-    )
-    p.add_argument(
-        "--pipeline-root",
-        type=Path,
-        default=defaults.PIPELINE_ROOT,
-        help=f"the pipeline root holding {defaults.METADATA_FILE} (default: %(default)s)",
-    )
-    p.add_argument(
-        "--serving-dir",
-        type=Path,
-        default=defaults.SERVING_DIR,
-        help="the folder models are pushed to, when the file's base_path is not on this "
-        "machine (default: %(default)s)",
     )
     p.set_defaults(func=_promote)
 
@@ -99,17 +80,12 @@ def _serving_base(model, serving_dir: Path) -> Path:
 
 
 def _read_logs(args: argparse.Namespace, versions: tuple[str, str]):
-    from pipeline.monitoring import logs as L
-
     if args.min_requests is not None and args.min_requests < 1:
         raise _BadInput(f"--min-requests must be at least 1, got {args.min_requests}")
     try:
-        since = L.parse_since(args.since) if args.since else None
+        logs, _ = read_traffic(args)
     except ValueError as e:
         raise _BadInput(str(e)) from None
-    if not args.logs.is_dir():
-        raise _BadInput(f"--logs {args.logs} is not a folder")
-    logs = L.read_logs(args.logs, args.model, since)
     # Only the two labelled versions are judged: the others' eval predictions cost time.
     kept = {v: records for v, records in logs.records.items() if v in versions}
     return dataclasses.replace(logs, records=kept)
@@ -123,8 +99,7 @@ def _promote(args: argparse.Namespace) -> int:
     from serving import labels
     from serving.config import write_model_config_file
 
-    quiet_tensorflow_logs()
-    logging.getLogger("absl").setLevel(logging.ERROR)
+    quiet_reader_logs()
     try:
         config, model, stable, canary = _labels(args.config, args.model)
         logs = _read_logs(args, (str(stable), str(canary)))
