@@ -102,14 +102,18 @@ def data_root(ir) -> str:
     return _parameter(node(ir, steps.EXAMPLE_GEN), _INPUT_BASE).string_value
 
 
-def schema_path(ir) -> str | None:
-    value = _parameter(node(ir, steps.EXAMPLE_GEN), _SCHEMA_PATH)
-    return value.string_value if value is not None else None
+def schema(ir):
+    """The schema the ExampleGen types the CSV columns with (staged at compile time)."""
+    from schemas import load_schema
+
+    return load_schema(_parameter(node(ir, steps.EXAMPLE_GEN), _SCHEMA_PATH).string_value)
 
 
-def dataset_json(ir) -> str:
-    """The dataset description the pipeline was compiled with (`DatasetSpec.to_json`)."""
-    return _parameter(node(ir, steps.PUSHER), _DATASET).string_value
+def dataset(ir):
+    """The `DatasetSpec` the pipeline was compiled with."""
+    from models.dataset import DatasetSpec
+
+    return DatasetSpec.from_json(_parameter(node(ir, steps.PUSHER), _DATASET).string_value)
 
 
 def compiled_fingerprint(ir) -> str:

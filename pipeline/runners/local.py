@@ -218,17 +218,35 @@ def _report_interrupted(
 def write_run_report(
     config: PipelineConfig, *, console: Console, log_path: Path, verbose: bool
 ) -> Path | None:
-    """Write the newest run's HTML report and print its path.
+    """Write the newest run's HTML report and print its path (`show_report`), with
+    TensorFlow's import-time chatter in the run's log unless `verbose`."""
+    return show_report(
+        config.pipeline_root,
+        pipeline_name=config.pipeline_name,
+        console=console,
+        around=None if verbose else stderr_to(log_path),
+    )
+
+
+def show_report(
+    pipeline_root: str | Path,
+    *,
+    pipeline_name: str,
+    console: Console,
+    run_id: str | None = None,
+    around: contextlib.AbstractContextManager | None = None,
+) -> Path | None:
+    """Write the HTML report of run `run_id` (default: the newest), inside `around`, and
+    print its path.
 
     The report only describes the run: any error here is logged and shown in
     one line, and never changes the run's outcome.
     """
-    redirect = contextlib.nullcontext() if verbose else stderr_to(log_path)
     try:
-        with redirect:
+        with around or contextlib.nullcontext():
             from reports.html import write_report
 
-            path = write_report(config.pipeline_root, pipeline_name=config.pipeline_name)
+            path = write_report(pipeline_root, run_id=run_id, pipeline_name=pipeline_name)
     except Exception as e:
         logging.getLogger(__name__).error("Report failed:\n%s", traceback.format_exc())
         console.print(f"  [yellow]![/] Report not written: {escape(first_meaningful_error(e))}")

@@ -30,6 +30,7 @@ from pipeline.runners.local import (
     EXIT_OK,
     first_meaningful_error,
     report_blocked_gate,
+    show_report,
 )
 
 
@@ -65,10 +66,9 @@ def check_code(ir, ir_path: Path) -> None:
     The fingerprint keys the cache of Transform and Trainer: run with other code,
     they would reuse outputs the new code never made.
     """
-    from models.dataset import DatasetSpec
     from pipeline.fingerprints import code_fingerprint
 
-    hooks = DatasetSpec.from_json(pipeline_ir.dataset_json(ir)).hooks
+    hooks = pipeline_ir.dataset(ir).hooks
     installed = code_fingerprint(modules=(hooks,) if hooks else ())
     compiled = pipeline_ir.compiled_fingerprint(ir)
     if installed != compiled:
@@ -82,18 +82,14 @@ def check_code(ir, ir_path: Path) -> None:
 
 def check_data_root(ir, folder: str) -> None:
     """DataError naming the file and column unless `folder`'s CSV files fit the schema."""
-    from models.dataset import DatasetSpec
     from pipeline.inputs import check_data_root as check
-    from schemas import load_schema
 
-    spec = DatasetSpec.from_json(pipeline_ir.dataset_json(ir))
-    check(folder, load_schema(pipeline_ir.schema_path(ir)), spec.missing_values, spec.file_pattern)
+    spec = pipeline_ir.dataset(ir)
+    check(folder, pipeline_ir.schema(ir), spec.missing_values, spec.file_pattern)
 
 
 def _check_allowed(ir, allow: str) -> None:
-    from schemas import load_schema
-
-    known = [f.name for f in load_schema(pipeline_ir.schema_path(ir)).feature]
+    known = [f.name for f in pipeline_ir.schema(ir).feature]
     problem = unknown_allowed(allow, known)
     if problem:
         raise pipeline_ir.IrError(problem)
@@ -149,9 +145,9 @@ def _recorded_status(connection, execution_id: int | None, node_id: str) -> str:
     if state == metadata_store_pb2.Execution.COMPLETE:
         return "executed"
     name = metadata_store_pb2.Execution.State.Name(state)
+    error = _recorded_error(execution)
     raise NodeFailed(
-        f"ML Metadata records execution {execution_id} as {name}"
-        + (f": {_recorded_error(execution)}" if _recorded_error(execution) else "")
+        f"ML Metadata records execution {execution_id} as {name}" + (f": {error}" if error else "")
     )
 
 
@@ -186,21 +182,6 @@ def _run(ir, run_id: str):
         metadata_path=pipeline_ir.sqlite_path(connection),
         with_drift_reference=False,
     )
-
-
-def _write_report(ir, run_id: str, console: Console) -> None:
-    """The run's HTML report; a failure here is shown and never fails the task."""
-    try:
-        from reports.html import write_report
-
-        path = write_report(
-            pipeline_ir.pipeline_root(ir), run_id=run_id, pipeline_name=ir.pipeline_info.id
-        )
-    except Exception as e:
-        logging.getLogger(__name__).error("Report failed:\n%s", traceback.format_exc())
-        console.print(f"  [yellow]![/] Report not written: {escape(first_meaningful_error(e))}")
-        return
-    console.print(f"  Report:     {path}")
 
 
 def prepared_ir(ir_path: Path, node_id: str, run_id: str, data_root: str | None, allow: str = ""):
@@ -265,5 +246,10 @@ def run_node_and_report(
         # From the run's start: its tasks ran in processes of their own.
         seconds = (datetime.datetime.now(run.started.tzinfo) - run.started).total_seconds()
         print_summary(summarize(run), console=console, seconds=seconds)
-        _write_report(ir, run_id, console)
+        show_report(
+            pipeline_ir.pipeline_root(ir),
+            pipeline_name=ir.pipeline_info.id,
+            console=console,
+            run_id=run_id,
+        )
     return EXIT_OK

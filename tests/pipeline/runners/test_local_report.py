@@ -49,8 +49,8 @@ def test_the_report_path_is_printed(tmp_path, monkeypatch):
     written = tmp_path / "reports" / "run" / "index.html"
     seen = {}
 
-    def fake(pipeline_root, *, pipeline_name):
-        seen.update(root=pipeline_root, name=pipeline_name)
+    def fake(pipeline_root, *, run_id, pipeline_name):
+        seen.update(root=pipeline_root, run_id=run_id, name=pipeline_name)
         return written
 
     monkeypatch.setattr(reports.html, "write_report", fake)
@@ -59,4 +59,4 @@ def test_the_report_path_is_printed(tmp_path, monkeypatch):
     path = write_run_report(config, console=console, log_path=tmp_path / "x.log", verbose=True)
     assert path == written
     assert out.getvalue().strip() == f"Report:     {written}"
-    assert seen == {"root": config.pipeline_root, "name": config.pipeline_name}
+    assert seen == {"root": config.pipeline_root, "run_id": None, "name": config.pipeline_name}
