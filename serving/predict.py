@@ -21,6 +21,7 @@ import numpy as np
 from models import layout
 from models.features import CLASSES_KEY
 from models.keras_version import use_keras_2
+from serving.rows import add_missing_values_argument, missing_tokens
 
 DEFAULT_REST = "http://127.0.0.1:8501"
 
@@ -42,12 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     version.add_argument("--version", type=int, default=None, help="a specific model version")
     version.add_argument("--label", default=None, help="a version label, e.g. stable or canary")
     p.add_argument("--limit", type=int, default=None, help="send only the first N rows")
-    p.add_argument(
-        "--missing-values",
-        default="",
-        metavar="TOKENS",
-        help="comma-separated cell values that mean missing, e.g. NA (empty cells always do)",
-    )
+    add_missing_values_argument(p)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     return p.parse_args(argv)
 
@@ -118,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             metadata = client.metadata(version=args.version)
             inputs = signature_inputs(metadata)
             output_names = sorted(signature_def(metadata).get("outputs", {}))
-            missing = [t.strip() for t in args.missing_values.split(",") if t.strip()]
-            instances = to_instances(rows, inputs, missing)
+            instances = to_instances(rows, inputs, missing_tokens(args.missing_values))
             outputs = _predict(client, instances, inputs, output_names, args)
     except ServingError as e:
         print(f"Server error {e.status}: {e.message}", file=sys.stderr)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from models import layout
 from models.keras_version import use_keras_2
+from serving.rows import add_missing_values_argument, missing_tokens
 
 
 class TargetError(ValueError):
@@ -50,12 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=60.0, help="seconds at most")
     p.add_argument("--max-rows", type=int, default=None, help="rows at most (default: all)")
     p.add_argument("--batch", type=int, default=1, help="rows per request (default 1)")
-    p.add_argument(
-        "--missing-values",
-        default="",
-        metavar="TOKENS",
-        help="comma-separated cell values that mean missing, e.g. NA (empty cells always do)",
-    )
+    add_missing_values_argument(p)
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     args = p.parse_args(argv)
     for name in ("rate", "duration", "batch"):
@@ -175,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     with client:
         try:
             inputs = signature_inputs(client.metadata(label=args.label))
-            missing = [t.strip() for t in args.missing_values.split(",") if t.strip()]
-            instances = to_instances(rows, inputs, missing)
+            instances = to_instances(rows, inputs, missing_tokens(args.missing_values))
         except ValueError as e:
             print(f"Input error: {e}", file=sys.stderr)
             return 2

@@ -106,6 +106,21 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def add_missing_values_argument(p) -> None:
+    """--missing-values, for every command that reads rows (`missing_tokens` reads it)."""
+    p.add_argument(
+        "--missing-values",
+        default="",
+        metavar="TOKENS",
+        help="comma-separated cell values that mean missing, e.g. NA (empty cells always do)",
+    )
+
+
+def missing_tokens(text: str) -> list[str]:
+    """The tokens of --missing-values, without blanks."""
+    return [token.strip() for token in text.split(",") if token.strip()]
+
+
 class RowsError(ValueError):
     """The rows file cannot be read, or holds no rows: a one-line message naming it."""
 
