@@ -20,7 +20,7 @@ from pathlib import Path
 from models.dataset import DatasetError
 from pipeline import defaults
 from pipeline.beam_args import BeamArgsError
-from pipeline.cli.run import add_tuning_arguments
+from pipeline.cli.run import add_tuning_arguments, count_problem
 from pipeline.inputs import DataError
 from pipeline.runners import airflow, kubeflow_v2
 from pipeline.runners.beam_flags import add_beam_arguments
@@ -111,6 +111,10 @@ def _run_kubeflow_v2(args: argparse.Namespace) -> int:
 
 
 def _run_airflow(args: argparse.Namespace) -> int:
+    problem = count_problem(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     try:
         config = airflow.airflow_config(args)
     except (BeamArgsError, DataError, DatasetError, OSError, ValueError) as e:

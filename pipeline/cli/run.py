@@ -184,10 +184,9 @@ def flag_problem(args: argparse.Namespace) -> str | None:
                 f"{flag} {value!r}: use lowercase letters, digits, '-' and '_', starting with a "
                 "letter (it names a folder and an ML Metadata context)"
             )
-    if args.train_steps < 1:
-        return "--train-steps must be at least 1"
-    if args.tune_trials < 1 or args.tune_steps < 1:
-        return "--tune-trials and --tune-steps must be at least 1"
+    problem = count_problem(args)
+    if problem:
+        return problem
     for flag, path in (
         ("--pipeline-root", args.pipeline_root),
         ("--serving-dir", args.serving_dir),
@@ -365,6 +364,15 @@ def _run(args, console, dataset, data_root, pipeline_root, data, beam_args) -> i
         verbose=args.verbose,
         orchestrator=args.orchestrator,
     )
+
+
+def count_problem(args: argparse.Namespace) -> str | None:
+    """--train-steps, --tune-trials or --tune-steps below 1, in the flags' words."""
+    if args.train_steps < 1:
+        return "--train-steps must be at least 1"
+    if args.tune_trials < 1 or args.tune_steps < 1:
+        return "--tune-trials and --tune-steps must be at least 1"
+    return None
 
 
 def add_tuning_arguments(p: argparse.ArgumentParser) -> None:

@@ -261,3 +261,18 @@ def test_airflow_runs_the_pipeline_reuses_the_cache_and_stops_at_the_gate(tmp_pa
     out.parent.mkdir(exist_ok=True)
     runs = [{k: r[k] for k in ("run_id", "state", "seconds")} for r in airflow.runs()]
     out.write_text(json.dumps({"rows": ROWS, "train_steps": int(STEPS), "runs": runs}, indent=1))
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--train-steps", "0"], "--train-steps must be at least 1"),
+        (["--tune", "--tune-trials", "0"], "--tune-trials and --tune-steps must be at least 1"),
+    ],
+    ids=["train-steps", "tune-trials"],
+)
+def test_counts_below_one_are_refused_by_their_flags(tmp_path, capsys, flags, message):
+    dags = tmp_path / "dags"
+    assert main(["compile", "airflow", "--output", str(dags), *flags]) == 2
+    assert message in capsys.readouterr().err
+    assert not dags.exists()
