@@ -3,11 +3,19 @@
 Servicers translate protos to the protocol-neutral calls in `inference` and
 errors to gRPC status codes with TF Serving's messages (cut to 1024
 characters plus `...TRUNCATED`, as grpc_status_util.cc does).
+
+The server is `grpc.aio`'s, on an event loop of its own thread. A small
+request without batching is answered on the loop itself: its model step is
+shorter than handing it to a worker thread and back (docs/benchmarks.md,
+"Serving"). Large requests, batched ones (which wait for their neighbours)
+and model reloads run on a pool of `--grpc_max_threads` workers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import threading
 import time
 from collections.abc import Callable
 from concurrent import futures
@@ -48,40 +56,53 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         repository: ModelRepository,
         runner: Runner,
         metrics: ServingMetrics,
+        workers: futures.Executor,
         check_method_names: bool = False,
         request_log: RequestLogger | None = None,
     ):
         self._repository = repository
         self._runner = runner
         self._metrics = metrics
+        self._workers = workers
         self._check_method = check_method_names
         self._request_log = request_log
 
-    def Predict(self, request, context):
+    async def Predict(self, request, context):
         """Runs a signature on the request's input tensors."""
-        return self._call("predict", request, context, self._predict)
+        return await self._serve("predict", request, context, self._predict)
 
-    def Classify(self, request, context):
+    async def Classify(self, request, context):
         """Runs a classify signature on tf.Examples."""
-        return self._call("classify", request, context, self._classify)
+        return await self._serve("classify", request, context, self._classify)
 
-    def Regress(self, request, context):
+    async def Regress(self, request, context):
         """Runs a regress signature on tf.Examples."""
-        return self._call("regress", request, context, self._regress)
+        return await self._serve("regress", request, context, self._regress)
 
-    def MultiInference(self, request, context):
+    async def MultiInference(self, request, context):
         """Runs several classify/regress signatures of one model on the same input."""
-        return self._call("multi_inference", request, context, self._multi_inference)
+        return await self._serve("multi_inference", request, context, self._multi_inference)
 
-    def GetModelMetadata(self, request, context):
+    async def GetModelMetadata(self, request, context):
         """Returns the SignatureDefs of a model version."""
-        return self._call("GetModelMetadata", request, context, self._metadata)
+        return await self._serve("GetModelMetadata", request, context, self._metadata)
 
-    def _call(self, api: str, request, context, fn: Callable):
+    async def _serve(self, api: str, request, context, fn: Callable):
+        call = functools.partial(self._call, api, request, fn, _timeout_ms(context))
+        if inference.runs_inline(self._runner, request.ByteSize()):
+            response, error = call()
+        else:
+            response, error = await asyncio.get_running_loop().run_in_executor(self._workers, call)
+        if error is not None:
+            await abort(context, error)
+        return response
+
+    def _call(self, api: str, request, fn: Callable, timeout_ms: int | None):
+        """Runs `fn` and records it: (response, None) or (None, the error)."""
         started = time.perf_counter()
         model_name = _first_model_name(request)
         try:
-            response = fn(request, _timeout_ms(context))
+            response = fn(request, timeout_ms)
             error = None
         except Exception as exc:
             response, error = None, as_serving_error(exc)
@@ -89,10 +110,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             status = error.code.name if error else Code.OK.name
             elapsed = time.perf_counter() - started
             self._metrics.record_request(model_name, api, "GRPC", status, elapsed)
-        if error is not None:
-            abort(context, error)
-        self._log(api, model_name, request, response)
-        return response
+        if error is None:
+            self._log(api, model_name, request, response)
+        return response, error
 
     def _log(self, api: str, model_name: str, request, response) -> None:
         """Hands a successful inference call to the request log (which samples it, or not)."""
@@ -215,25 +235,35 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
     """GetModelStatus and HandleReloadConfigRequest."""
 
     def __init__(
-        self, repository: ModelRepository, reload_config: Callable[[list[ModelConfig]], None]
+        self,
+        repository: ModelRepository,
+        reload_config: Callable[[list[ModelConfig]], None],
+        workers: futures.Executor,
     ):
         self._repository = repository
         self._reload_config = reload_config
+        self._workers = workers
 
-    def GetModelStatus(self, request: get_model_status_pb2.GetModelStatusRequest, context):
+    async def GetModelStatus(self, request: get_model_status_pb2.GetModelStatusRequest, context):
         """The states of a model's versions."""
         try:
             spec = _model_spec(request)
             version = spec.version.value if spec.HasField("version") else None
             return inference.status_response(self._repository.status(spec.name, version))
         except Exception as exc:
-            abort(context, as_serving_error(exc))
+            await abort(context, as_serving_error(exc))
 
-    def HandleReloadConfigRequest(self, request: model_management_pb2.ReloadConfigRequest, context):
+    async def HandleReloadConfigRequest(
+        self, request: model_management_pb2.ReloadConfigRequest, context
+    ):
         """Replaces the served model list with the request's `model_config_list`."""
         response = model_management_pb2.ReloadConfigResponse()
         try:
-            self._reload_config(model_configs_from_proto(request.config))
+            # Loading takes seconds: off the loop, which keeps answering meanwhile.
+            configs = model_configs_from_proto(request.config)
+            await asyncio.get_running_loop().run_in_executor(
+                self._workers, self._reload_config, configs
+            )
         except Exception as exc:
             error = as_serving_error(exc)
             response.status.error_code = int(error.code)
@@ -243,36 +273,78 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
-def create_grpc_server(
-    host: str,
-    port: int,
-    prediction_service: PredictionService,
-    model_service: ModelService,
-    max_workers: int,
-    socket_path: str | None = None,
-) -> grpc.Server:
-    """A started-ready gRPC server bound to host:port, and to the UNIX socket
-    `socket_path` when given (raises if it cannot bind)."""
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="grpc"),
-        options=[
-            ("grpc.max_receive_message_length", _UNLIMITED),
-            ("grpc.max_send_message_length", _UNLIMITED),
-        ],
-    )
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(prediction_service, server)
-    model_service_pb2_grpc.add_ModelServiceServicer_to_server(model_service, server)
-    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    if server.add_insecure_port(address) == 0:
-        raise OSError(f"Could not bind the gRPC server to {address}")
-    if socket_path and server.add_insecure_port(f"unix:{socket_path}") == 0:
-        raise OSError(f"Could not bind the gRPC server to the UNIX socket {socket_path}")
-    return server
+class GrpcServer:
+    """A `grpc.aio` server on an event loop in a thread of its own.
+
+    `start()` binds host:port, and the UNIX socket `socket_path` when given,
+    and raises OSError if either cannot be bound. Services are built on the
+    loop by `add_services(server, workers)`, with the pool for work that must
+    not run on the loop.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        add_services: Callable[[grpc.aio.Server, futures.Executor], None],
+        max_workers: int,
+        socket_path: str | None = None,
+    ) -> None:
+        self._addresses = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+        if socket_path:
+            self._addresses.append(f"unix:{socket_path}")
+        self._add_services = add_services
+        self._workers = futures.ThreadPoolExecutor(max_workers, thread_name_prefix="grpc")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="grpc", daemon=True)
+        self._server: grpc.aio.Server | None = None
+
+    def start(self) -> None:
+        """Starts serving; raises OSError if an address cannot be bound."""
+        self._thread.start()
+        try:
+            self._on_loop(self._start())
+        except BaseException:
+            self._close_loop()
+            raise
+
+    def stop(self, grace_seconds: float) -> None:
+        """Refuses new calls, lets running ones finish for up to `grace_seconds`."""
+        if self._server is not None:
+            self._on_loop(self._server.stop(grace_seconds))
+        self._close_loop()
+        self._workers.shutdown(wait=True)
+
+    async def _start(self) -> None:
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", _UNLIMITED),
+                ("grpc.max_send_message_length", _UNLIMITED),
+            ],
+        )
+        self._add_services(server, self._workers)
+        for address in self._addresses:
+            try:
+                bound = server.add_insecure_port(address)
+            except RuntimeError:
+                bound = 0
+            if bound == 0:
+                raise OSError(f"Could not bind the gRPC server to {address}")
+        await server.start()
+        self._server = server
+
+    def _on_loop(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def _close_loop(self) -> None:
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=30)
 
 
-def abort(context: grpc.ServicerContext, error: ServingError):
+async def abort(context: grpc.aio.ServicerContext, error: ServingError):
     """Ends the RPC with the error's gRPC code and TF Serving's (truncated) message."""
-    context.abort(_grpc_code(error.code), _truncate(error.message))
+    await context.abort(_grpc_code(error.code), _truncate(error.message))
 
 
 def _grpc_code(code: Code) -> grpc.StatusCode:

@@ -3,7 +3,9 @@
 It owns what TF Serving's HTTP server does around the handler: `/v1` paths go
 to the REST handler, the Prometheus page is served at its configured path,
 anything else is a 404 (HTML, as libevent answers), CORS preflights, gzip
-request bodies, and the request size limit.
+request bodies, and the request size limit. Small unbatched requests are
+answered on the event loop, others on a worker thread
+(`serving.inference.runs_inline`).
 
 The size limit (`--max_body_bytes`) applies to the body as the handler sees
 it, i.e. after gzip decompression, so a small compressed body cannot expand
@@ -110,7 +112,10 @@ def _api_endpoint(
         except _BadBody as exc:
             return _json_response(400, json_codec.error_body(str(exc)), headers)
         started = time.perf_counter()
-        answer = await run_in_threadpool(handler.handle, request.method, path, body)
+        if handler.runs_inline(len(body)):
+            answer = handler.handle(request.method, path, body)
+        else:
+            answer = await run_in_threadpool(handler.handle, request.method, path, body)
         if answer.api in ("predict", "classify", "regress"):
             metrics.record_request(
                 answer.model_name,

@@ -52,6 +52,21 @@ class DirectRunner:
         return servable.run(feeds, fetches, timeout_ms)
 
 
+# Requests up to this size are answered on the server's event loop (see runs_inline).
+INLINE_MAX_REQUEST_BYTES = 64 * 1024
+
+
+def runs_inline(runner: Runner, request_bytes: int) -> bool:
+    """Whether a request is answered on the event loop that received it.
+
+    Only unbatched ones (a batched request waits for its neighbours, which
+    arrive on that same loop) and small ones, whose decoding and model step
+    hold the loop for about a millisecond: less than a handoff to a worker
+    thread and back costs.
+    """
+    return isinstance(runner, DirectRunner) and request_bytes <= INLINE_MAX_REQUEST_BYTES
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """What a call produced, with the signature it resolved to."""

@@ -350,7 +350,7 @@ def _is_lossless(value: Any, target: str) -> bool:
     if isinstance(value, int) and -(2**63) <= value <= _UINT64_MAX:
         return abs(value) <= max_int
     number = float(value)
-    if not np.isfinite(number):
+    if not math.isfinite(number):
         return True
     return target == "double" or abs(number) <= _FLOAT32_MAX
 

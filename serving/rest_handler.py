@@ -65,6 +65,10 @@ class RestApiHandler:
         self._check_method = check_method_names
         self._request_log = request_log
 
+    def runs_inline(self, body_bytes: int) -> bool:
+        """Whether a request with this body is answered on the event loop that got it."""
+        return inference.runs_inline(self._runner, body_bytes)
+
     def handle(self, http_method: str, path: str, body: bytes) -> RestResponse:
         """Routes and answers one request; never raises."""
         route = None

@@ -6,6 +6,13 @@ requests run `Session::Run` on the SignatureDef's tensor names. That works for
 TF1 graphs and TF2/Keras SavedModels alike, and it skips Python's feed shape
 check, which the real server does not have either (an `x` declared `[-1, 1]`
 accepts a `[3]` feed).
+
+Small requests run their graph step in the calling thread
+(`RunOptions.inter_op_thread_pool = -1`) instead of handing every op to
+TensorFlow's inter-op pool: for a few rows of the taxi graph, each op is
+cheaper than the thread handoff, and a pool that went idle between two
+requests has to be woken up again (docs/benchmarks.md, "Serving"). Large
+requests still spread their independent ops over the pool.
 """
 
 from __future__ import annotations
@@ -21,6 +28,10 @@ from tensorflow.python.client import pywrap_tf_session
 from serving.errors import Code, ServingError
 
 SERVE_TAG = "serve"
+# Requests of up to this many rows run inline in the calling thread; larger ones
+# use the inter-op pool (the measured crossover of the taxi graph is near 256 rows).
+INLINE_MAX_ROWS = 128
+_POOL, _INLINE = 0, -1  # RunOptions.inter_op_thread_pool: the session's pool, the caller
 
 
 class Servable:
@@ -53,7 +64,7 @@ class Servable:
     def load(cls, name: str, version: int, path: str) -> Servable:
         """Loads the `serve` MetaGraph of the SavedModel in `path`."""
         graph = tf.Graph()
-        session = tf.compat.v1.Session(graph=graph)
+        session = tf.compat.v1.Session(graph=graph, config=_session_config())
         try:
             with graph.as_default():
                 meta_graph = tf.compat.v1.saved_model.loader.load(session, [SERVE_TAG], path)
@@ -75,17 +86,18 @@ class Servable:
         """
         feed_dict = {self._tf_output(name): value for name, value in feeds.items()}
         fetch_list = [self._tf_output(name) for name in fetches]
-        options = None
+        run_options = config_pb2.RunOptions(
+            inter_op_thread_pool=_INLINE if _rows(feeds) <= INLINE_MAX_ROWS else _POOL
+        )
         if timeout_ms is not None and timeout_ms > 0:
-            run_options = config_pb2.RunOptions(timeout_in_ms=int(timeout_ms))
-            options = pywrap_tf_session.TF_NewBufferFromString(run_options.SerializeToString())
+            run_options.timeout_in_ms = int(timeout_ms)
+        options = pywrap_tf_session.TF_NewBufferFromString(run_options.SerializeToString())
         try:
             # The C API entry point under Session.run, without its Python-side
             # feed shape checks (see the module docstring).
             return self._session._call_tf_sessionrun(options, feed_dict, fetch_list, [], None)
         finally:
-            if options is not None:
-                pywrap_tf_session.TF_DeleteBuffer(options)
+            pywrap_tf_session.TF_DeleteBuffer(options)
 
     def _tf_output(self, tensor_name: str):
         output = self._outputs_by_name.get(tensor_name)
@@ -123,3 +135,18 @@ class Servable:
             close = self._leases == 0
         if close:
             self._session.close()
+
+
+def _session_config() -> config_pb2.ConfigProto:
+    """One explicit inter-op pool (so a run may ask for the caller's thread instead),
+    shared by every loaded version, sized by TensorFlow for the machine."""
+    return config_pb2.ConfigProto(
+        session_inter_op_thread_pool=[
+            config_pb2.ThreadPoolOptionProto(num_threads=0, global_name="serving_inter_op")
+        ]
+    )
+
+
+def _rows(feeds: Mapping[str, np.ndarray]) -> int:
+    """The request's batch size: the largest leading dimension among its feeds."""
+    return max((value.shape[0] for value in feeds.values() if value.ndim), default=1)

@@ -7,6 +7,7 @@ import socket
 import threading
 
 import uvicorn
+from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
 
 from serving import warmup
 from serving.batching import Batcher
@@ -17,7 +18,7 @@ from serving.config import (
     read_monitoring_config,
     single_model_config,
 )
-from serving.grpc_api import ModelService, PredictionService, create_grpc_server
+from serving.grpc_api import GrpcServer, ModelService, PredictionService
 from serving.http_app import create_app
 from serving.inference import DirectRunner
 from serving.metrics import ServingMetrics
@@ -78,7 +79,7 @@ class ModelServer:
         if self._rest_server is not None:
             self._rest_server.should_exit = True
         if self._grpc_server is not None:
-            self._grpc_server.stop(grace_seconds).wait()
+            self._grpc_server.stop(grace_seconds)
         if self._rest_thread is not None:
             self._rest_thread.join(timeout=grace_seconds + 5)
         if self._batcher is not None:
@@ -117,19 +118,24 @@ class ModelServer:
 
     def _start_grpc(self, runner) -> None:
         options = self._options
-        prediction = PredictionService(
-            self._repository,
-            runner,
-            self._metrics,
-            check_method_names=options.enable_signature_method_name_check,
-            request_log=self._request_log,
-        )
-        model = ModelService(self._repository, self.reload_config)
-        self._grpc_server = create_grpc_server(
+
+        def add_services(server, workers) -> None:
+            prediction = PredictionService(
+                self._repository,
+                runner,
+                self._metrics,
+                workers,
+                check_method_names=options.enable_signature_method_name_check,
+                request_log=self._request_log,
+            )
+            model = ModelService(self._repository, self.reload_config, workers)
+            prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(prediction, server)
+            model_service_pb2_grpc.add_ModelServiceServicer_to_server(model, server)
+
+        self._grpc_server = GrpcServer(
             options.host,
             options.port,
-            prediction,
-            model,
+            add_services,
             options.grpc_max_threads,
             socket_path=options.grpc_socket_path,
         )

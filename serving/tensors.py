@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
@@ -38,6 +41,7 @@ def dtype_name(dtype: int) -> str:
         return f"unknown dtype {dtype}"
 
 
+@functools.cache
 def numpy_dtype(dtype: int) -> np.dtype:
     """The numpy dtype that holds values of a TF `DataType` enum value."""
     if dtype == types_pb2.DT_STRING:
@@ -75,27 +79,34 @@ def to_ndarray(proto: tensor_pb2.TensorProto, alias: str) -> np.ndarray:
 
 
 def _fast_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray | None:
+    # Plain Python for the shape and a list() of the repeated field: numpy's own
+    # reductions and sequence conversion cost more than the values for a few rows.
     shape = [d.size for d in proto.tensor_shape.dim]
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     if proto.dtype == types_pb2.DT_STRING and not proto.tensor_content:
-        values = list(proto.string_val)
-        if count > len(values):
-            values.extend([values[-1] if values else ""] * (count - len(values)))
-        return np.array(values, dtype=object).reshape(shape)
+        return _string_array(list(proto.string_val), count, shape)
     known = _FAST_DTYPES.get(proto.dtype)
     if known is None:
         return None
     field, dtype = known
     if proto.tensor_content:
         return np.frombuffer(proto.tensor_content, dtype=dtype).copy().reshape(shape)
-    values = np.array(getattr(proto, field), dtype=dtype)
-    if values.size == 0:
+    values = getattr(proto, field)
+    if len(values) == count:
+        return np.array(list(values), dtype=dtype).reshape(shape)
+    if not values:
         return np.zeros(shape, dtype)
-    if values.size > count:
-        raise ValueError(f"{values.size} values for {count} elements")
-    if values.size < count:
-        values = np.pad(values, (0, count - values.size), "edge")
-    return values.reshape(shape)
+    if len(values) > count:
+        raise ValueError(f"{len(values)} values for {count} elements")
+    return np.pad(np.array(list(values), dtype=dtype), (0, count - len(values)), "edge").reshape(
+        shape
+    )
+
+
+def _string_array(values: list, count: int, shape: list[int]) -> np.ndarray:
+    if count > len(values):
+        values.extend([values[-1] if values else ""] * (count - len(values)))
+    return np.array(values, dtype=object).reshape(shape)
 
 
 def to_tensor_proto(array: np.ndarray) -> tensor_pb2.TensorProto:
