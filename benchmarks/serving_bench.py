@@ -73,21 +73,33 @@ IN_PROCESS = "in_process"
 SIGNATURE = "signature"  # tf.saved_model.load(...).signatures["serving_default"]
 SESSION = "session"  # the server's own model path, serving.servable.Servable.run
 BASELINE = f"{IN_PROCESS}/{SIGNATURE}/1"
+MODEL_CALL = f"{IN_PROCESS}/{SESSION}/1"
 # Diagnostic in-process phases pause this long before each call, about the idle
 # gap a single served client leaves between two model runs (its round trip).
 PAUSE_S = 0.002
 PACED = "_paced"
 
-# (key, description, limit, ">=" or "<=")
+# (key, description, limit, ">=" or "<=", unit of the measured value)
+_1 = "(1 client, no batching)"
 TARGETS = (
-    ("grpc_p50_vs_in_process", "gRPC p50 ≤ 1.5× in-process p50 (1 client, no batching)", 1.5, "<="),
-    ("rest_p50_vs_in_process", "REST p50 ≤ 2× in-process p50 (1 client, no batching)", 2.0, "<="),
-    ("grpc_batching_speedup", "gRPC with batching: req/s at 16 clients ≥ 3× 1 client", 3.0, ">="),
-    ("rest_batching_speedup", "REST with batching: req/s at 16 clients ≥ 3× 1 client", 3.0, ">="),
+    ("grpc_p50_vs_in_process", f"gRPC p50 ≤ 1.5× in-process p50 {_1}", 1.5, "<=", "×"),
+    ("rest_p50_vs_in_process", f"REST p50 ≤ 2× in-process p50 {_1}", 2.0, "<=", "×"),
+    ("grpc_overhead_ms", f"gRPC p50 − in-process `Servable.run` p50 ≤ 1.0 ms {_1}", 1.0, "<=",
+     " ms"),
+    ("rest_overhead_ms", f"REST p50 − in-process `Servable.run` p50 ≤ 1.5 ms {_1}", 1.5, "<=",
+     " ms"),
+    ("grpc_batching_speedup", "gRPC with batching: req/s at 16 clients ≥ 3× 1 client", 3.0, ">=",
+     "×"),
+    ("rest_batching_speedup", "REST with batching: req/s at 16 clients ≥ 3× 1 client", 3.0, ">=",
+     "×"),
+    ("grpc_plain_p99_vs_p50", f"gRPC p99 ≤ 3× p50 {_1}", 3.0, "<=", "×"),
+    ("rest_plain_p99_vs_p50", f"REST p99 ≤ 3× p50 {_1}", 3.0, "<=", "×"),
+    ("grpc_batching_p99_vs_p50", "gRPC p99 ≤ 3× p50 (1 client, batching)", 3.0, "<=", "×"),
+    ("rest_batching_p99_vs_p50", "REST p99 ≤ 3× p50 (1 client, batching)", 3.0, "<=", "×"),
     ("grpc_logging_throughput", "gRPC, every request logged: req/s at 16 clients ≥ 0.9× unlogged",
-     0.9, ">="),
+     0.9, ">=", "×"),
     ("rest_logging_throughput", "REST, every request logged: req/s at 16 clients ≥ 0.9× unlogged",
-     0.9, ">="),
+     0.9, ">=", "×"),
 )  # fmt: skip
 
 
@@ -657,11 +669,15 @@ def round_ratios(phases_of_round: dict[str, dict], clients: int) -> dict[str, fl
     Paired within a round, so slow drift of the machine cancels out.
     """
     base = phases_of_round[BASELINE]["p50_ms"]
-    ratios = {
-        f"{p}_p50_vs_in_process": phases_of_round[f"plain/{p}/1"]["p50_ms"] / base
-        for p in PROTOCOLS
-    }
+    model_call = phases_of_round[MODEL_CALL]["p50_ms"]
+    ratios = {}
     for protocol in PROTOCOLS:
+        single = phases_of_round[f"plain/{protocol}/1"]
+        ratios[f"{protocol}_p50_vs_in_process"] = single["p50_ms"] / base
+        ratios[f"{protocol}_overhead_ms"] = single["p50_ms"] - model_call
+        for server in ("plain", "batching"):
+            one = phases_of_round[f"{server}/{protocol}/1"]
+            ratios[f"{protocol}_{server}_p99_vs_p50"] = one["p99_ms"] / one["p50_ms"]
         for server, suffix in (("plain", "no_batching_speedup"), ("batching", "batching_speedup")):
             single = phases_of_round[f"{server}/{protocol}/1"]["rps"]
             many = phases_of_round[f"{server}/{protocol}/{clients}"]["rps"]
@@ -683,7 +699,7 @@ def evaluate_targets(rounds: list[dict], clients: int) -> dict[str, dict]:
             "median": round(statistics.median(values), 3),
             "rounds": [round(v, 3) for v in values],
         }
-    for key, description, limit, direction in TARGETS:
+    for key, description, limit, direction, _unit in TARGETS:
         value = verdicts[key]["median"]
         met = value <= limit if direction == "<=" else value >= limit
         verdicts[key].update(target=f"{direction} {limit}", description=description, met=met)
@@ -730,10 +746,10 @@ def markdown_tables(results: dict) -> str:
             f"| {format_cpu(m['server_cpu_pct'])} |"
         )
     lines += ["", "| Target | Measured | Met |", "|---|---:|:---:|"]
-    for key, *_ in TARGETS:
+    for key, *_, unit in TARGETS:
         verdict = results["targets"][key]
         met = "yes" if verdict["met"] else "**no**"
-        lines.append(f"| {verdict['description']} | {verdict['median']:.2f}× | {met} |")
+        lines.append(f"| {verdict['description']} | {verdict['median']:.2f}{unit} | {met} |")
     load = results["load_average"]
     lines += [
         "",

@@ -14,6 +14,7 @@ and model reloads run on a pool of `--grpc_max_threads` workers.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import threading
 import time
@@ -30,7 +31,6 @@ from tensorflow_serving.apis import (
     model_pb2,
     model_service_pb2_grpc,
     predict_pb2,
-    prediction_service_pb2_grpc,
     regression_pb2,
 )
 
@@ -48,7 +48,55 @@ _MAX_MESSAGE = 1024
 _UNLIMITED = 2**31 - 1
 
 
-class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+@dataclasses.dataclass(frozen=True)
+class Received:
+    """A request as parsed, with the bytes it arrived as (for its size and the log)."""
+
+    message: object
+    data: bytes
+
+
+# PredictionService's methods: (request type, response type).
+_PREDICTION_METHODS = {
+    "Classify": (
+        classification_pb2.ClassificationRequest,
+        classification_pb2.ClassificationResponse,
+    ),
+    "Regress": (regression_pb2.RegressionRequest, regression_pb2.RegressionResponse),
+    "Predict": (predict_pb2.PredictRequest, predict_pb2.PredictResponse),
+    "MultiInference": (inference_pb2.MultiInferenceRequest, inference_pb2.MultiInferenceResponse),
+    "GetModelMetadata": (
+        get_model_metadata_pb2.GetModelMetadataRequest,
+        get_model_metadata_pb2.GetModelMetadataResponse,
+    ),
+}
+_PREDICTION_SERVICE = "tensorflow.serving.PredictionService"
+
+
+def add_prediction_service(server: grpc.aio.Server, service: PredictionService) -> None:
+    """Registers `service` as tensorflow.serving.PredictionService; its methods get
+    `Received` requests instead of bare messages."""
+    handlers = {
+        name: grpc.unary_unary_rpc_method_handler(
+            getattr(service, name),
+            request_deserializer=_receiver(request_type),
+            response_serializer=response_type.SerializeToString,
+        )
+        for name, (request_type, response_type) in _PREDICTION_METHODS.items()
+    }
+    server.add_generic_rpc_handlers(
+        (grpc.method_handlers_generic_handler(_PREDICTION_SERVICE, handlers),)
+    )
+
+
+def _receiver(request_type) -> Callable[[bytes], Received]:
+    def deserialize(data: bytes) -> Received:
+        return Received(request_type.FromString(data), data)
+
+    return deserialize
+
+
+class PredictionService:
     """Predict, Classify, Regress, MultiInference and GetModelMetadata."""
 
     def __init__(
@@ -87,9 +135,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         """Returns the SignatureDefs of a model version."""
         return await self._serve("GetModelMetadata", request, context, self._metadata)
 
-    async def _serve(self, api: str, request, context, fn: Callable):
-        call = functools.partial(self._call, api, request, fn, _timeout_ms(context))
-        if inference.runs_inline(self._runner, request.ByteSize()):
+    async def _serve(self, api: str, received: Received, context, fn: Callable):
+        call = functools.partial(self._call, api, received, fn, _timeout_ms(context))
+        if inference.runs_inline(self._runner, len(received.data)):
             response, error = call()
         else:
             response, error = await asyncio.get_running_loop().run_in_executor(self._workers, call)
@@ -97,12 +145,12 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             await abort(context, error)
         return response
 
-    def _call(self, api: str, request, fn: Callable, timeout_ms: int | None):
+    def _call(self, api: str, received: Received, fn: Callable, timeout_ms: int | None):
         """Runs `fn` and records it: (response, None) or (None, the error)."""
         started = time.perf_counter()
-        model_name = _first_model_name(request)
+        model_name = _first_model_name(received.message)
         try:
-            response = fn(request, timeout_ms)
+            response = fn(received.message, timeout_ms)
             error = None
         except Exception as exc:
             response, error = None, as_serving_error(exc)
@@ -111,13 +159,13 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             elapsed = time.perf_counter() - started
             self._metrics.record_request(model_name, api, "GRPC", status, elapsed)
         if error is None:
-            self._log(api, model_name, request, response)
+            self._log(api, model_name, received.data, response)
         return response, error
 
-    def _log(self, api: str, model_name: str, request, response) -> None:
+    def _log(self, api: str, model_name: str, request: bytes, response) -> None:
         """Hands a successful inference call to the request log (which samples it, or not)."""
         if self._request_log is not None and api in prediction_log.LOGGED_APIS:
-            build = functools.partial(prediction_log.from_grpc, api, request, response)
+            build = functools.partial(prediction_log.GrpcCall, api, request, response)
             self._request_log.maybe_log(model_name, build)
 
     def _predict(self, request: predict_pb2.PredictRequest, timeout_ms):

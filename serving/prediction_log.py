@@ -6,16 +6,24 @@ config, the SavedModel tags). REST requests become the equivalent
 `PredictRequest` / `ClassificationRequest` / `RegressionRequest`, so one reader
 handles both APIs. These builders run on the log writer's thread, not on the
 request path.
+
+A gRPC request is logged from the bytes it arrived as (`GrpcCall`): the
+record's bytes are assembled around them, without copying the parsed request
+into a new message and serializing it again. That is TF Serving's own
+logger's economy, and here it matters: copying and re-serializing the taxi
+request's 16-entry input map cost ~0.3 ms of CPU per record (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 from tensorflow_serving.apis import (
     classification_pb2,
     input_pb2,
+    logging_pb2,
     model_pb2,
     prediction_log_pb2,
     regression_pb2,
@@ -46,6 +54,77 @@ def requested_spec(
     elif label is not None:
         spec.version_label = label
     return spec
+
+
+@dataclasses.dataclass(frozen=True)
+class GrpcCall:
+    """A logged gRPC call: the request as received (wire bytes) and its response."""
+
+    api: str  # one of LOGGED_APIS
+    request: bytes
+    response: object
+
+    def record(self) -> PredictionLog:
+        """The call as a PredictionLog message (for edits such as dropped columns)."""
+        record = PredictionLog()
+        entry = getattr(record, _LOG_FIELDS[self.api])
+        entry.request.MergeFromString(self.request)
+        entry.response.CopyFrom(self.response)
+        return record
+
+
+def serialize(
+    record: PredictionLog | GrpcCall,
+    drop: Iterable[str],
+    sampling_rate: float,
+    timestamp_secs: int,
+) -> tuple[bytes, int]:
+    """The record's bytes with `log_metadata` set and `drop` columns removed,
+    and the version that answered."""
+    drop = tuple(drop)
+    if isinstance(record, GrpcCall):
+        if not drop:
+            return _assembled(record, sampling_rate, timestamp_secs)
+        record = record.record()
+    drop_columns(record, drop)
+    spec = fill_metadata(record, sampling_rate, timestamp_secs)
+    return record.SerializeToString(), spec.version.value
+
+
+def _assembled(call: GrpcCall, sampling_rate: float, timestamp_secs: int) -> tuple[bytes, int]:
+    """`PredictionLog` bytes built around the request's wire bytes.
+
+    Protobuf's encoding of a message field is its tag, its length and its
+    bytes, so `{metadata, <api>_log: {request, response}}` is concatenation.
+    """
+    field = _LOG_FIELDS[call.api]
+    metadata = logging_pb2.LogMetadata()
+    _set_metadata(metadata, _answered(field, call.response), sampling_rate, timestamp_secs)
+    entry_type = PredictionLog.DESCRIPTOR.fields_by_name[field].message_type.fields_by_name
+    entry = _field(entry_type["request"].number, call.request) + _field(
+        entry_type["response"].number, call.response.SerializeToString()
+    )
+    data = _field(_METADATA_FIELD, metadata.SerializeToString()) + _field(
+        PredictionLog.DESCRIPTOR.fields_by_name[field].number, entry
+    )
+    return data, metadata.model_spec.version.value
+
+
+_METADATA_FIELD = PredictionLog.DESCRIPTOR.fields_by_name["log_metadata"].number
+_LENGTH_DELIMITED = 2  # the wire type of strings, bytes and messages
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | _LENGTH_DELIMITED) + _varint(len(payload)) + payload
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def from_grpc(api: str, request, response) -> PredictionLog:
@@ -105,7 +184,10 @@ def rest_regress(
 def answered_spec(record: PredictionLog) -> model_pb2.ModelSpec:
     """Name, version and signature of the version that answered (from the response)."""
     kind = record.WhichOneof("log_type")
-    response = getattr(record, kind).response
+    return _answered(kind, getattr(record, kind).response)
+
+
+def _answered(kind: str, response) -> model_pb2.ModelSpec:
     if kind == "multi_inference_log":
         # One model, one version for every task; the signatures differ per task.
         spec = model_pb2.ModelSpec()
@@ -120,12 +202,15 @@ def fill_metadata(
     record: PredictionLog, sampling_rate: float, timestamp_secs: int
 ) -> model_pb2.ModelSpec:
     """Sets `log_metadata` as TF Serving's logger does; returns the answering spec."""
-    metadata = record.log_metadata
-    metadata.model_spec.CopyFrom(answered_spec(record))
+    _set_metadata(record.log_metadata, answered_spec(record), sampling_rate, timestamp_secs)
+    return record.log_metadata.model_spec
+
+
+def _set_metadata(metadata, spec: model_pb2.ModelSpec, sampling_rate: float, timestamp_secs: int):
+    metadata.model_spec.CopyFrom(spec)
     metadata.sampling_config.sampling_rate = sampling_rate
     metadata.saved_model_tags.append(SERVE_TAG)
     metadata.timestamp_secs = timestamp_secs
-    return metadata.model_spec
 
 
 def drop_columns(record: PredictionLog, columns: Iterable[str]) -> None:

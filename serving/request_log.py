@@ -40,7 +40,7 @@ class _Pending:
     model_name: str
     logging: RequestLogging
     timestamp_secs: int
-    build: Callable[[], prediction_log.PredictionLog]
+    build: Callable[[], prediction_log.PredictionLog | prediction_log.GrpcCall]
 
 
 class RequestLogger:
@@ -84,7 +84,11 @@ class RequestLogger:
         self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
         self._thread.start()
 
-    def maybe_log(self, model_name: str, build: Callable[[], prediction_log.PredictionLog]) -> bool:
+    def maybe_log(
+        self,
+        model_name: str,
+        build: Callable[[], prediction_log.PredictionLog | prediction_log.GrpcCall],
+    ) -> bool:
         """Queues a successful request if its model logs and it is sampled; never blocks.
 
         `build` makes the record's request and response on the writer thread.
@@ -144,17 +148,13 @@ class RequestLogger:
 
     def _write(self, pending: _Pending) -> None:
         try:
-            record = pending.build()
-            prediction_log.drop_columns(record, self._drop_columns)
-            spec = prediction_log.fill_metadata(
-                record, pending.logging.sampling_rate, pending.timestamp_secs
+            data, version = prediction_log.serialize(
+                pending.build(),
+                self._drop_columns,
+                pending.logging.sampling_rate,
+                pending.timestamp_secs,
             )
-            self._files.write(
-                pending.logging.filename_prefix,
-                pending.model_name,
-                spec.version.value,
-                record.SerializeToString(),
-            )
+            self._files.write(pending.logging.filename_prefix, pending.model_name, version, data)
         except Exception:  # one bad record must not stop the log
             log.exception("Could not write a request log record of %s", pending.model_name)
             self._count(pending.model_name, FAILED)

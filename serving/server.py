@@ -7,7 +7,7 @@ import socket
 import threading
 
 import uvicorn
-from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
+from tensorflow_serving.apis import model_service_pb2_grpc
 
 from serving import warmup
 from serving.batching import Batcher
@@ -18,7 +18,7 @@ from serving.config import (
     read_monitoring_config,
     single_model_config,
 )
-from serving.grpc_api import GrpcServer, ModelService, PredictionService
+from serving.grpc_api import GrpcServer, ModelService, PredictionService, add_prediction_service
 from serving.http_app import create_app
 from serving.inference import DirectRunner
 from serving.metrics import ServingMetrics
@@ -129,7 +129,7 @@ class ModelServer:
                 request_log=self._request_log,
             )
             model = ModelService(self._repository, self.reload_config, workers)
-            prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(prediction, server)
+            add_prediction_service(server, prediction)
             model_service_pb2_grpc.add_ModelServiceServicer_to_server(model, server)
 
         self._grpc_server = GrpcServer(
