@@ -15,6 +15,7 @@ from pipeline.components.evaluator.results import (
     load_thresholds,
     overall_table,
     slice_table,
+    slicing_features,
 )
 from pipeline.components.fairness_check.artifacts import load_result
 from pipeline.config import FairnessConfig
@@ -40,6 +41,8 @@ class Evaluation:
     validation_ok: bool
     blessed: bool | None
     baseline_uri: str | None
+    # The features sliced by, in the evaluation's configured order.
+    slicing: tuple[str, ...] = ()
 
 
 def load(run: Run) -> Evaluation | None:
@@ -49,7 +52,8 @@ def load(run: Run) -> Evaluation | None:
     artifact = run.output(steps.EVALUATOR, "evaluation")
     if artifact is None:
         return None
-    metrics = load_metrics(artifact.uri)
+    slicing = slicing_features(artifact.uri)
+    metrics = slices.ordered_metrics(load_metrics(artifact.uri), slicing)
     thresholds, ok = load_thresholds(artifact.uri, metrics)
     blessing = run.output(steps.EVALUATOR, "blessing")
     baseline = run.inputs.get((steps.EVALUATOR, "baseline_model"))
@@ -61,12 +65,16 @@ def load(run: Run) -> Evaluation | None:
         if blessing is None
         else blessing.get_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY) == 1,
         baseline_uri=baseline.uri if baseline is not None else None,
+        slicing=slicing,
     )
 
 
-def slice_features(metrics: pd.DataFrame) -> list[str]:
-    """The features the evaluation was sliced by, in the order it reports them."""
-    return [s for s in dict.fromkeys(metrics["slice"]) if s != OVERALL and "_X_" not in s]
+def slice_features(evaluation: Evaluation) -> list[str]:
+    """The features the evaluation was sliced by one at a time: in the configured order,
+    then any other its metrics hold (alphabetically), so the tables' order is fixed."""
+    found = {s for s in evaluation.metrics["slice"] if s != OVERALL and "_X_" not in s}
+    configured = [f for f in evaluation.slicing if f in found]
+    return configured + sorted(found - set(configured))
 
 
 def chart_metric(metrics: pd.DataFrame) -> str | None:
@@ -104,7 +112,7 @@ def slice_tables(
     """Slicing feature -> (its slices large enough to judge, the others), with counts."""
     binary = scoring.AUC in set(evaluation.metrics["metric"])
     tables = {}
-    for feature in slice_features(evaluation.metrics):
+    for feature in slice_features(evaluation):
         table = slices.with_counts(slice_table(evaluation.metrics, feature), binary=binary)
         tables[feature] = slices.by_size(table, min_examples)
     return tables

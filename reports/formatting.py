@@ -99,3 +99,10 @@ def natural_order(values: Iterable[str]) -> list[str] | None:
     except (TypeError, ValueError):
         return None
     return [v for _, v in sorted(zip(numbers, values, strict=True))]
+
+
+def value_order(values: Iterable[str]) -> list[str]:
+    """`values` in the order a person looks them up: by number when every one is a whole
+    number (hours 0-23), else alphabetically (case aside), the same from run to run."""
+    values = list(values)
+    return natural_order(values) or sorted(values, key=lambda v: (v.casefold(), v))

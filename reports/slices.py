@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
 from models import scoring
+from pipeline.components.evaluator.results import OVERALL
 from reports import formatting
 
 EXAMPLES, POSITIVES, MEAN_LABEL = "example_count", "positives", "mean_label"
@@ -54,12 +56,27 @@ def by_size(table: pd.DataFrame, min_examples: int) -> tuple[pd.DataFrame, pd.Da
 
 
 def in_natural_order(table: pd.DataFrame, feature: str) -> pd.DataFrame:
-    """Slices of a number-like feature (hours, months) by value; others as they are."""
-    order = formatting.natural_order(table[feature].astype(str))
-    if order is None:
-        return table
+    """Slices by value: numbers (hours, months) numerically, names alphabetically. Not
+    by size: sizes change with the data, and a table must read the same every run."""
+    order = formatting.value_order(table[feature].astype(str))
     position = {value: i for i, value in enumerate(order)}
     return table.sort_values(feature, key=lambda c: c.astype(str).map(position), ignore_index=True)
+
+
+def ordered_metrics(metrics: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """The long-form metrics (`results.load_metrics`) in a fixed order: the overall slice
+    first, then each of `features` in the configured order (any other slice after them),
+    each feature's values in natural order; rows of one slice keep theirs."""
+    names = [OVERALL, *features]
+    names += sorted(set(metrics["slice"]) - set(names))
+    values = metrics["value of slice"].astype(str)
+    rank: dict[tuple[str, str], tuple[int, int]] = {}
+    for i, feature in enumerate(names):
+        found = formatting.value_order(set(values[metrics["slice"] == feature]))
+        rank.update({(feature, value): (i, j) for j, value in enumerate(found)})
+    keys = [rank[key] for key in zip(metrics["slice"], values, strict=True)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return metrics.iloc[order].reset_index(drop=True)
 
 
 def much_worse(value: float, overall: float, metric: str) -> bool:

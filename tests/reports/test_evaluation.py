@@ -91,3 +91,36 @@ def test_the_slice_much_worse_than_overall_is_called_out_before_the_tables(secti
 
 def test_hours_are_listed_in_natural_order(section):
     assert list(section.tables["by trip_start_hour"]["trip_start_hour"]) == ["3", "10", "17"]
+
+
+def _section_of(metrics: pd.DataFrame, slicing: tuple[str, ...], monkeypatch, tmp_path):
+    found = evaluation.Evaluation(
+        metrics=metrics,
+        thresholds=pd.DataFrame(columns=["metric", "slice", "required", "measured", "result"]),
+        validation_ok=True,
+        blessed=True,
+        baseline_uri=None,
+        slicing=slicing,
+    )
+    monkeypatch.setattr(evaluation, "load", lambda run: found)
+    run = Run(tmp_path, "taxi", "run-1", STARTED, steps={}, outputs={}, inputs={})
+    return evaluation.report(run, with_charts=False)
+
+
+def test_slice_tables_follow_the_configured_features_and_do_not_move_between_runs(
+    monkeypatch, tmp_path
+):
+    slicing = ("trip_start_hour", "payment_type")
+    pages = []
+    for seed in (0, 1, 2):
+        # TFMA writes its slices in the order its workers finish: shuffled here.
+        metrics = long_form(SLICES).sample(frac=1, random_state=seed).reset_index(drop=True)
+        section = _section_of(metrics, slicing, monkeypatch, tmp_path)
+        pages.append(section._repr_html_())
+        assert [name for name in section.tables if name.startswith("by ")][:2] == [
+            "by trip_start_hour",
+            "by payment_type",
+        ]
+        assert list(section.tables["by payment_type"]["payment_type"]) == ["Cash", "Credit Card"]
+    assert pages[0] == pages[1] == pages[2]
+    assert pages[0].index("By trip_start_hour") < pages[0].index("By payment_type")

@@ -66,7 +66,59 @@ def test_hours_are_in_natural_order_and_names_keep_theirs():
 
     assert list(slices.in_natural_order(hours, "hour")["hour"]) == ["3", "10", "17"]
     ordered = slices.in_natural_order(PAYMENTS, "payment_type")
-    assert list(ordered["payment_type"]) == list(PAYMENTS["payment_type"])
+    assert list(ordered["payment_type"]) == [
+        "Cash",
+        "Credit Card",
+        "Dispute",
+        "No Charge",
+        "Unknown",
+    ]
+
+
+def _long_form(rows) -> pd.DataFrame:
+    columns = ["slice", "value of slice", "model", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+LONG = _long_form(
+    [
+        ("payment_type", "Credit Card", "candidate", "auc", 0.69),
+        ("trip_start_hour", "17", "candidate", "auc", 0.97),
+        ("Overall", "", "candidate", "example_count", 3000),
+        ("payment_type", "Cash", "candidate", "auc", 0.95),
+        ("trip_start_hour", "3", "candidate", "auc", 0.95),
+        ("Overall", "", "candidate", "auc", 0.96),
+        ("company", "b", "candidate", "auc", 0.9),
+        ("trip_start_hour", "10", "candidate", "auc", 0.80),
+    ]
+)
+
+
+def test_metrics_are_ordered_overall_first_then_configured_features_then_natural_values():
+    ordered = slices.ordered_metrics(LONG, ["trip_start_hour", "payment_type"])
+
+    assert list(zip(ordered["slice"], ordered["value of slice"], strict=True)) == [
+        ("Overall", ""),
+        ("Overall", ""),
+        ("trip_start_hour", "3"),
+        ("trip_start_hour", "10"),
+        ("trip_start_hour", "17"),
+        ("payment_type", "Cash"),
+        ("payment_type", "Credit Card"),
+        ("company", "b"),  # not configured: after the configured ones
+    ]
+    # Rows of one slice keep their order (the overall slice's count, then its AUC).
+    assert list(ordered["metric"][:2]) == ["example_count", "auc"]
+
+
+def test_the_order_does_not_depend_on_the_order_tfma_wrote_the_slices_in():
+    features = ["trip_start_hour", "payment_type"]
+    first = slices.ordered_metrics(LONG, features)
+    for seed in range(5):
+        shuffled = LONG.sample(frac=1, random_state=seed).reset_index(drop=True)
+        again = slices.ordered_metrics(shuffled, features)
+        same_slices = again[["slice", "value of slice"]].equals(first[["slice", "value of slice"]])
+        assert same_slices
 
 
 def test_a_slice_much_worse_than_overall_is_called_out_with_its_counts():

@@ -213,6 +213,17 @@ def _bound(threshold) -> str:
     return " and ".join(parts)
 
 
+def slicing_features(evaluation_uri: str) -> tuple[str, ...]:
+    """The features the evaluation was sliced by one at a time, in the order its config
+    lists them (the dataset's `slices`, then the fairness features): TFMA writes its
+    slices in whatever order its workers finish."""
+    from tensorflow_model_analysis.writers import eval_config_writer
+
+    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
+    single = (tuple(s.feature_keys) for s in eval_config.slicing_specs)
+    return tuple(dict.fromkeys(keys[0] for keys in single if len(keys) == 1))
+
+
 def load_thresholds(evaluation_uri: str, metrics: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
     """(one row per threshold the eval config set, with its result; TFMA's validation_ok)."""
     from tensorflow_model_analysis.metrics import metric_specs
@@ -272,7 +283,8 @@ def overall_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def slice_table(metrics: pd.DataFrame, slice_feature: str) -> pd.DataFrame:
-    """The candidate's main metrics for each value of `slice_feature`, largest slices first."""
+    """The candidate's main metrics for each value of `slice_feature`, largest slices first
+    (equal sizes by value, so the order is the same from one run to the next)."""
     rows = metrics[(metrics["slice"] == slice_feature) & (metrics["model"] == "candidate")]
     table = rows.pivot_table(
         index="value of slice", columns="metric", values="value", aggfunc="first"
@@ -280,6 +292,7 @@ def slice_table(metrics: pd.DataFrame, slice_feature: str) -> pd.DataFrame:
     columns = [m for m in MAIN_METRICS if m in table.columns]
     table = table.reindex(columns=columns)
     if "example_count" in table.columns:
-        table = table.sort_values("example_count", ascending=False)
+        # pivot_table sorts by value; a stable sort keeps that order among equal sizes.
+        table = table.sort_values("example_count", ascending=False, kind="stable")
     table = table.reset_index().rename(columns={"value of slice": slice_feature})
     return table.rename_axis(columns=None)
