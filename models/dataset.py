@@ -166,6 +166,10 @@ class Fairness(_Strict):
     # (None: reported, never over a limit).
     max_error_gap: float | None = Field(default=None, ge=0)
     min_slice_examples: int = Field(default=100, ge=1)
+    # Why a feature's gaps may reflect how the data was recorded rather than the model:
+    # feature -> one sentence, shown beside its gaps in the report, the notebook and
+    # the model card (taxi: cash tips are not recorded).
+    caveats: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("thresholds")
     @classmethod
@@ -173,6 +177,18 @@ class Fairness(_Strict):
         if not value or not all(0 < t < 1 for t in value):
             raise ValueError(f"thresholds must lie in (0, 1), got {list(value)}")
         return value
+
+    @model_validator(mode="after")
+    def _caveats_of_compared_features(self) -> Fairness:
+        # A caveat of a feature that is not compared would never be shown: a typo.
+        unknown = [f for f in self.caveats if f not in self.features]
+        if unknown:
+            raise ValueError(
+                f"caveats: {', '.join(map(repr, unknown))} not among the fairness features"
+            )
+        if not all(text.strip() for text in self.caveats.values()):
+            raise ValueError("caveats: a caveat needs words")
+        return self
 
 
 class Thresholds(_Strict):

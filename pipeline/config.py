@@ -200,6 +200,9 @@ class FairnessConfig:
     min_slice_examples: int = 100
     # True: a gap over its limit keeps the model from being blessed and pushed.
     blocking: bool = False
+    # (feature, why its gaps may reflect the data rather than the model): the dataset
+    # file's [fairness] caveats, carried to the fairness result that every reader shows.
+    caveats: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.thresholds or not all(0 < t < 1 for t in self.thresholds):
@@ -232,6 +235,7 @@ class FairnessConfig:
                 "max_false_negative_rate_gap": fairness.max_false_negative_rate_gap,
                 "max_error_gap": fairness.max_error_gap,
                 "min_slice_examples": fairness.min_slice_examples,
+                "caveats": tuple(fairness.caveats.items()),
                 **overrides,
             }
         )

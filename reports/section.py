@@ -30,6 +30,8 @@ CSS = """
 .run-report .missing { color: #8a5a00; background: #fff6e0; padding: 6px 8px;
   border-left: 3px solid #e0a000; margin: 6px 0; }
 .run-report .bad { color: #b00020; font-weight: 600; }
+.run-report .caveat { color: #5c3c00; background: #fff6e0; padding: 4px 8px; margin: 4px 0;
+  border-left: 3px solid #e0a000; }
 .run-report .good { color: #1b7f3b; font-weight: 600; }
 .run-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .run-report .charts img { max-width: 100%; }

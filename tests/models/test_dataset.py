@@ -145,6 +145,11 @@ BAD_FILES = [
     ),
     ("not TOML at all", GOOD + "[features\n", ["not valid TOML"]),
     (
+        "caveat of a feature that is not compared",
+        GOOD + '[fairness]\nfeatures = ["colour"]\ncaveats = { size = "Measured by eye." }\n',
+        ["fairness", "caveats", "'size'", "not among the fairness features"],
+    ),
+    (
         "cross of a number",
         GOOD + '[crosses]\nsize_by_colour = ["size", "colour"]\n',
         ["crosses.size_by_colour", "'size' is a number", "bucketize"],

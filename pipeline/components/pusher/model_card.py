@@ -212,6 +212,7 @@ def fairness_section(outcome) -> dict | None:
         "blocking": outcome.blocking,
         "blocked": outcome.blocked,
         "breaches": [describe(g) for g in outcome.breaches],
+        "caveats": outcome.caveat_lines(),
         "gaps": [g.as_dict() for g in outcome.gaps],
     }
 
@@ -498,6 +499,9 @@ def _fairness_blocks(fairness: dict | None) -> list:
         blocks.append(("items", fairness["breaches"]))
     else:
         blocks.append("No gap is over its limit.")
+    if fairness.get("caveats"):
+        blocks.append("Read the gaps with the dataset's caveats:")
+        blocks.append(("items", fairness["caveats"]))
     blocks.append(
         (
             ["feature", "rate", "threshold", "gap", "limit", "highest", "lowest", "slices"],

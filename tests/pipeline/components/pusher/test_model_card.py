@@ -22,3 +22,21 @@ from pipeline.components.pusher.model_card import fairness_status
 )
 def test_fairness_status(fairness, blocked, status):
     assert fairness_status(fairness, blocked) == status
+
+
+def test_the_datasets_caveat_is_listed_with_the_gaps():
+    from pipeline.components.pusher.model_card import _fairness_blocks
+
+    fairness = {
+        "config": {"thresholds": [0.5], "min_slice_examples": 100},
+        "blocking": False,
+        "breaches": ["payment_type: false positive rate gap at 0.5 is 1.000"],
+        "caveats": ["payment_type: Cash tips are not recorded."],
+        "gaps": [],
+    }
+
+    blocks = _fairness_blocks(fairness)
+
+    caveats = blocks.index(("items", ["payment_type: Cash tips are not recorded."]))
+    assert blocks[caveats - 1] == "Read the gaps with the dataset's caveats:"
+    assert caveats > blocks.index(("items", fairness["breaches"]))
