@@ -328,11 +328,8 @@ class PipelineConfig:
         if self.thresholds is None:
             thresholds = self.dataset.thresholds if self.dataset else EvalThresholds()
             object.__setattr__(self, "thresholds", thresholds)
-        if self.fairness.features is None and self.dataset is not None:
-            features = self.dataset.fairness.features
-            object.__setattr__(
-                self, "fairness", dataclasses.replace(self.fairness, features=features)
-            )
+        if self.dataset is not None:
+            object.__setattr__(self, "fairness", self._fairness_of_dataset())
         if not self.gate.compared and self.dataset is not None:
             settings = {f.name: getattr(self.gate, f.name) for f in dataclasses.fields(self.gate)}
             del settings["compared"], settings["long_tailed"], settings["time_feature"]
@@ -345,6 +342,16 @@ class PipelineConfig:
                     f"fairness slice features must be model features, got {unknown} "
                     f"(known: {', '.join(known)})"
                 )
+
+    def _fairness_of_dataset(self) -> FairnessConfig:
+        """`fairness` with the dataset file's features and caveats where it leaves them
+        unset (flags and callers that build a FairnessConfig of their own)."""
+        filled = {}
+        if self.fairness.features is None:
+            filled["features"] = self.dataset.fairness.features
+        if not self.fairness.caveats:
+            filled["caveats"] = tuple(self.dataset.fairness.caveats.items())
+        return dataclasses.replace(self.fairness, **filled)
 
     @property
     def push_base_directory(self) -> str:

@@ -60,3 +60,25 @@ def test_the_taxi_caveat_comes_from_the_dataset_file_to_the_check():
     (caveat,) = config.caveats
     assert caveat[0] == "payment_type"
     assert "Cash tips are not recorded" in caveat[1]
+
+
+def test_a_pipeline_config_gets_the_datasets_caveats_unless_given_its_own():
+    from pipeline.config import PipelineConfig
+
+    def config(fairness):
+        return PipelineConfig(
+            pipeline_name="t",
+            pipeline_root="/p",
+            data_root="/d",
+            schema_path="/s",
+            serving_dir="/v",
+            metadata_path=None,
+            dataset=taxi_facts.spec(),
+            fairness=fairness,
+        )
+
+    filled = config(FairnessConfig()).fairness
+    assert filled.features == taxi_facts.fairness_features()
+    assert [f for f, _ in filled.caveats] == ["payment_type"]
+    own = (("company", "Small companies."),)
+    assert config(FairnessConfig(caveats=own)).fairness.caveats == own
