@@ -212,6 +212,22 @@ class Thresholds(_Strict):
     max_mae: float | None = Field(default=None, gt=0)
 
 
+class Owner(_Strict):
+    """Who answers for the model (the Model Card Toolkit's model_details.owners)."""
+
+    name: str = Field(min_length=1)
+    # How to reach them: an address, a team channel, an issue tracker.
+    contact: str = ""
+
+
+class EthicalConsideration(_Strict):
+    """A risk the model's use carries, and what is done about it (the Model Card
+    Toolkit's considerations.ethical_considerations)."""
+
+    name: str = Field(min_length=1)
+    mitigation_strategy: str = ""
+
+
 class DatasetSpec(_Strict):
     """One dataset: the data, the task, the label and every column's use."""
 
@@ -238,8 +254,14 @@ class DatasetSpec(_Strict):
     crosses: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     fairness: Fairness = Fairness()
     thresholds: Thresholds = Thresholds()
+    # The model card's words (the Model Card Toolkit's sections): what the model is
+    # for, what it is not for, who owns it, and the risks of its use with their
+    # mitigations ([[owners]] name/contact, [[ethical_considerations]]
+    # name/mitigation_strategy tables). Cards say so where they are not given.
     intended_use: tuple[str, ...] = ()
     limitations: tuple[str, ...] = ()
+    owners: tuple[Owner, ...] = ()
+    ethical_considerations: tuple[EthicalConsideration, ...] = ()
 
     @model_validator(mode="after")
     def _fits_the_task(self) -> DatasetSpec:
