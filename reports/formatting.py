@@ -21,6 +21,19 @@ _DAY = 24 * 3600
 NOT_MEASURED = "—"  # no value to summarize: shown instead of a misleading 0
 
 
+# TFDV's comparator enum names (DriftSkewInfo.Measurement.Type), as a person reads them.
+_COMPARATORS = {
+    "L_INFTY": "L-infinity distance",
+    "JENSEN_SHANNON_DIVERGENCE": "Jensen-Shannon divergence",
+    "NORMALIZED_ABSOLUTE_DIFFERENCE": "normalized absolute difference",
+}
+
+
+def comparator(name: str) -> str:
+    """A skew or drift comparator's name in words ("Jensen-Shannon divergence")."""
+    return _COMPARATORS.get(name, name.replace("_", " ").lower())
+
+
 class Role(enum.Enum):
     QUANTITY = "quantity"
     IDENTIFIER = "identifier"

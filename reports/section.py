@@ -147,13 +147,12 @@ def _table_html(
     def number(value) -> str:
         return na_rep if value is None or pd.isna(value) else format_number(value)
 
-    numeric = {
-        column: number
+    formatters = {
+        column: yes_no if pd.api.types.is_bool_dtype(frame[column]) else number
         for column in frame.columns
         if pd.api.types.is_numeric_dtype(frame[column])
-        and not pd.api.types.is_bool_dtype(frame[column])
     }
-    table = frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
+    table = frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=formatters)
     table = _flag_rows(table, set(flagged)) if flagged else table
     # A wide table scrolls inside its box; the page itself never gets wider than the window.
     return f'<div class="table-wrap">{table}</div>'
@@ -168,6 +167,11 @@ def _flag_rows(table: str, flagged: set[int]) -> str:
         for i, row in enumerate(rows)
     ]
     return head + "<tbody>" + "".join(marked)
+
+
+def yes_no(value) -> str:
+    """A flag in a table: "yes" or "no", not Python's True and False."""
+    return "yes" if value else "no"
 
 
 def format_number(value: float) -> str:
