@@ -106,31 +106,55 @@ def min_slice_examples(run: Run) -> int:
     return load_result(artifact).min_slice_examples
 
 
+def has_baseline(evaluation: Evaluation) -> bool:
+    """Whether the Evaluator also measured a baseline model (not on a first run)."""
+    return "baseline" in set(evaluation.metrics["model"])
+
+
 def slice_tables(
     evaluation: Evaluation, min_examples: int
 ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Slicing feature -> (its slices large enough to judge, the others), with counts."""
-    binary = scoring.AUC in set(evaluation.metrics["metric"])
+    """Slicing feature -> (its slices large enough to judge, the others), with counts and
+    the baseline model's value of the chart metric beside the candidate's."""
+    metrics = evaluation.metrics
+    binary = scoring.AUC in set(metrics["metric"])
+    metric = chart_metric(metrics)
     tables = {}
     for feature in slice_features(evaluation):
-        table = slices.with_counts(slice_table(evaluation.metrics, feature), binary=binary)
-        tables[feature] = slices.by_size(table, min_examples)
+        table = slices.with_baseline(
+            slice_table(metrics, feature),
+            slice_table(metrics, feature, model="baseline"),
+            feature,
+            metric,
+        )
+        tables[feature] = slices.by_size(slices.with_counts(table, binary=binary), min_examples)
     return tables
 
 
 def _show_slices(
-    section: Section, tables: dict[str, tuple[pd.DataFrame, pd.DataFrame]], min_examples: int
+    section: Section,
+    evaluation: Evaluation,
+    tables: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    min_examples: int,
 ) -> None:
+    baseline = has_baseline(evaluation)
     for feature, (large, small) in tables.items():
+        bounds = slices.intervals(evaluation.metrics, feature)
+
+        def shown(table: pd.DataFrame, feature=feature, bounds=bounds) -> pd.DataFrame:
+            return slices.readable(table, feature, bounds, has_baseline=baseline)
+
+        large, small = (slices.in_natural_order(t, feature) for t in (large, small))
         section.heading(f"By {feature}")
-        section.table(f"by {feature}", slices.in_natural_order(large, feature), na_rep="n/a")
+        section.table(f"by {feature}", large, shown=shown(large), css_class="intervals")
         if not small.empty:
             section.collapsed_table(
                 f"by {feature}, too small to judge",
-                slices.in_natural_order(small, feature),
+                small,
                 f"{len(small)} slice(s) with fewer than {min_examples:,} examples: "
                 "too small to judge",
-                na_rep="n/a",
+                shown=shown(small),
+                css_class="intervals",
             )
 
 
@@ -188,16 +212,18 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     min_examples = min_slice_examples(run)
     section.heading("Slices")
     section.note(
-        f"Each slice's example count and, for a yes/no label, its positive examples; n/a: "
-        f"the metric is undefined on that slice (AUC of a slice with one class). Slices "
+        f"Each slice's example count and, for a yes/no label, its positive examples; each "
+        f"metric with its 95% confidence interval, e.g. 0.949 (0.91–0.97) (TFMA's jackknife "
+        f"over 20 buckets of the eval split); n/a: the metric is undefined on that slice "
+        f"(AUC of a slice with one class). Baseline: the previously blessed model's value "
+        f"on the same slice ({slices.NO_BASELINE} on a first run, which has none). Slices "
         f"with fewer than {min_examples:,} examples (the fairness check's minimum) are "
-        "listed apart, collapsed. No confidence intervals: the Evaluator does not "
-        "compute them (TFMA would resample every slice)."
+        "listed apart, collapsed."
     )
     tables = slice_tables(evaluation, min_examples)
     judged = {feature: large for feature, (large, _) in tables.items()}
     _callout(section, judged, metric, candidate.get(metric))
-    _show_slices(section, tables, min_examples)
+    _show_slices(section, evaluation, tables, min_examples)
     chart_list = []
     draw = chart_cache.drawer(run.pipeline_root)
     for feature, table in judged.items():

@@ -119,3 +119,11 @@ def value_order(values: Iterable[str]) -> list[str]:
     number (hours 0-23), else alphabetically (case aside), the same from run to run."""
     values = list(values)
     return natural_order(values) or sorted(values, key=lambda v: (v.casefold(), v))
+
+
+def with_interval(value: float, lower: float, upper: float) -> str:
+    """A metric and its confidence interval: "0.949 (0.91–0.97)"; shares and scores in
+    0..1 to 3 decimals (bounds to 2), other numbers to 3-4 significant digits."""
+    if all(0 <= v <= 1 for v in (value, lower, upper)):
+        return f"{value:.3f} ({lower:.2f}–{upper:.2f})"
+    return f"{format_number(value)} ({_short_number(lower)}–{_short_number(upper)})"

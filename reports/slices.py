@@ -23,6 +23,21 @@ NEED_POSITIVES = (scoring.AUC, "auc_precision_recall", "recall")
 # Undefined on a slice without negative examples.
 NEED_NEGATIVES = (scoring.AUC,)
 
+# Metrics that are shares or probabilities: their intervals are cut to 0..1 (TFMA's
+# t-interval can reach past 1 on a slice where the metric is nearly 1).
+PROPORTIONS = frozenset(
+    {
+        scoring.AUC,
+        "auc_precision_recall",
+        *scoring.ACCURACY.values(),
+        "precision",
+        "recall",
+        MEAN_LABEL,
+        "mean_prediction",
+    }
+)
+NO_BASELINE = "–"  # the baseline column of a run without a baseline model
+
 # How much worse than overall a slice must be to be called out: an absolute drop for
 # scores in 0..1 (higher is better), a relative rise for errors (lower is better).
 _DROP = {scoring.AUC: 0.1, scoring.ACCURACY["binary"]: 0.1, scoring.ACCURACY["multiclass"]: 0.1}
@@ -38,12 +53,83 @@ def with_counts(table: pd.DataFrame, *, binary: bool) -> pd.DataFrame:
     positives = (table[MEAN_LABEL] * table[EXAMPLES]).round()
     table.insert(table.columns.get_loc(EXAMPLES) + 1, POSITIVES, positives)
     for metric in NEED_POSITIVES:
-        if metric in table:
-            table.loc[positives == 0, metric] = math.nan
+        for column in (metric, baseline_column(metric)):
+            if column in table:
+                table.loc[positives == 0, column] = math.nan
     for metric in NEED_NEGATIVES:
-        if metric in table:
-            table.loc[positives == table[EXAMPLES], metric] = math.nan
+        for column in (metric, baseline_column(metric)):
+            if column in table:
+                table.loc[positives == table[EXAMPLES], column] = math.nan
     return table
+
+
+def baseline_column(metric: str) -> str:
+    return f"baseline {metric}"
+
+
+def with_baseline(
+    table: pd.DataFrame, baseline: pd.DataFrame, feature: str, metric: str | None
+) -> pd.DataFrame:
+    """`table` with the baseline model's `metric` of each slice after the candidate's
+    (NaN throughout when the Evaluator had no baseline: the first run)."""
+    if metric is None or metric not in table:
+        return table
+    found = baseline.set_index(feature)[metric] if metric in baseline else pd.Series(dtype=float)
+    table = table.copy()
+    where = table.columns.get_loc(metric) + 1
+    table.insert(where, baseline_column(metric), table[feature].map(found).astype(float))
+    return table
+
+
+def intervals(metrics: pd.DataFrame, feature: str) -> dict[tuple[str, str], tuple[float, float]]:
+    """(slice value, metric) -> the candidate's 95% interval, for the slices of `feature`."""
+    if "lower" not in metrics:
+        return {}
+    rows = metrics[(metrics["slice"] == feature) & (metrics["model"] == "candidate")]
+    rows = rows.dropna(subset=["lower", "upper"])
+    keys = zip(rows["value of slice"].astype(str), rows["metric"], strict=True)
+    return dict(zip(keys, zip(rows["lower"], rows["upper"], strict=True), strict=True))
+
+
+def readable(
+    table: pd.DataFrame,
+    feature: str,
+    bounds: dict[tuple[str, str], tuple[float, float]],
+    *,
+    has_baseline: bool,
+) -> pd.DataFrame:
+    """`table` written for reading: each metric with its interval ("0.949 (0.91–0.97)"),
+    "n/a" where undefined, the baseline column "–" when there was no baseline."""
+    shown = table.copy()
+    for column in table.columns:
+        if column in (feature, EXAMPLES, POSITIVES):
+            continue
+        if column.startswith(baseline_column("")):
+            texts = [_baseline_text(v, has_baseline) for v in table[column]]
+        else:
+            texts = [
+                _metric_text(column, v, bounds.get((str(key), column)))
+                for key, v in zip(table[feature], table[column], strict=True)
+            ]
+        shown[column] = pd.Series(texts, index=table.index, dtype=object)
+    return shown
+
+
+def _baseline_text(value: float, has_baseline: bool) -> str:
+    if not has_baseline:
+        return NO_BASELINE
+    return "n/a" if pd.isna(value) else formatting.format_number(value)
+
+
+def _metric_text(metric: str, value: float, bounds: tuple[float, float] | None) -> str:
+    if pd.isna(value):
+        return "n/a"
+    if bounds is None:
+        return formatting.format_number(value)
+    lower, upper = bounds
+    if metric in PROPORTIONS:
+        lower, upper = max(lower, 0.0), min(upper, 1.0)
+    return formatting.with_interval(value, lower, upper)
 
 
 def by_size(table: pd.DataFrame, min_examples: int) -> tuple[pd.DataFrame, pd.DataFrame]:

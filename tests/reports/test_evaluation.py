@@ -124,3 +124,40 @@ def test_slice_tables_follow_the_configured_features_and_do_not_move_between_run
         assert list(section.tables["by payment_type"]["payment_type"]) == ["Cash", "Credit Card"]
     assert pages[0] == pages[1] == pages[2]
     assert pages[0].index("By trip_start_hour") < pages[0].index("By payment_type")
+
+
+def _with_intervals_and_baseline(metrics: pd.DataFrame) -> pd.DataFrame:
+    """`metrics` with a ±0.02 interval on each AUC, and a baseline model 0.01 behind."""
+    metrics = metrics.assign(lower=float("nan"), upper=float("nan"))
+    auc = metrics["metric"] == "auc"
+    metrics.loc[auc, "lower"] = metrics.loc[auc, "value"] - 0.02
+    metrics.loc[auc, "upper"] = metrics.loc[auc, "value"] + 0.02
+    baseline = metrics.assign(model="baseline")
+    baseline.loc[auc, "value"] -= 0.01
+    return pd.concat([metrics, baseline], ignore_index=True)
+
+
+def test_slices_show_intervals_and_the_baseline_models_value(monkeypatch, tmp_path):
+    metrics = _with_intervals_and_baseline(long_form(SLICES))
+    section = _section_of(metrics, ("payment_type",), monkeypatch, tmp_path)
+
+    judged = section.tables["by payment_type"]
+    assert list(judged.columns[:5]) == [
+        "payment_type",
+        "example_count",
+        "positives",
+        "auc",
+        "baseline auc",
+    ]
+    assert judged["baseline auc"].tolist() == pytest.approx([0.94, 0.68])
+    page = section._repr_html_()
+    assert "<td>0.950 (0.93–0.97)</td>" in page and "<td>0.94</td>" in page
+    assert "95% confidence interval" in page
+
+
+def test_a_first_run_has_a_baseline_column_of_dashes(monkeypatch, tmp_path):
+    metrics = long_form(SLICES).assign(lower=float("nan"), upper=float("nan"))
+    section = _section_of(metrics, ("payment_type",), monkeypatch, tmp_path)
+
+    assert section.tables["by payment_type"]["baseline auc"].isna().all()
+    assert "<td>–</td>" in section._repr_html_()

@@ -152,3 +152,60 @@ def test_a_slice_much_worse_than_overall_is_called_out_with_its_counts():
 )
 def test_much_worse_means_a_drop_of_scores_or_a_rise_of_errors(metric, value, overall, worse):
     assert slices.much_worse(value, overall, metric) is worse
+
+
+def _metrics_with_intervals() -> pd.DataFrame:
+    columns = ["slice", "value of slice", "model", "metric", "value", "lower", "upper"]
+    rows = [
+        ("payment_type", "Cash", "candidate", "auc", 0.949, 0.912, 0.973),
+        ("payment_type", "Cash", "candidate", "example_count", 2000, math.nan, math.nan),
+        ("payment_type", "Credit Card", "candidate", "auc", 0.99, 0.97, 1.02),
+        ("payment_type", "Credit Card", "baseline", "auc", 0.98, 0.96, 1.0),
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_each_metric_reads_with_its_interval_cut_to_0_1_for_scores():
+    metrics = _metrics_with_intervals()
+    table = pd.DataFrame(
+        {"payment_type": ["Cash", "Credit Card", "No Charge"], "example_count": [2000, 900, 10]}
+    )
+    table["auc"] = [0.949, 0.99, math.nan]
+
+    shown = slices.readable(
+        table, "payment_type", slices.intervals(metrics, "payment_type"), has_baseline=False
+    )
+
+    assert list(shown["auc"]) == ["0.949 (0.91–0.97)", "0.990 (0.97–1.00)", "n/a"]
+    assert list(shown["example_count"]) == [2000, 900, 10]  # counts stay numbers
+
+
+def test_the_baseline_models_value_sits_beside_the_candidates():
+    candidate = pd.DataFrame({"payment_type": ["Cash", "Credit Card"], "auc": [0.949, 0.99]})
+    baseline = pd.DataFrame({"payment_type": ["Credit Card"], "auc": [0.98]})
+
+    table = slices.with_baseline(candidate, baseline, "payment_type", "auc")
+
+    assert list(table.columns) == ["payment_type", "auc", "baseline auc"]
+    assert table["baseline auc"].tolist()[1] == 0.98 and math.isnan(table["baseline auc"][0])
+    shown = slices.readable(table, "payment_type", {}, has_baseline=True)
+    assert list(shown["baseline auc"]) == ["n/a", "0.98"]
+    first_run = slices.with_baseline(candidate, baseline.iloc[0:0], "payment_type", "auc")
+    shown = slices.readable(first_run, "payment_type", {}, has_baseline=False)
+    assert list(shown["baseline auc"]) == [slices.NO_BASELINE] * 2
+
+
+def test_a_one_class_slice_has_no_baseline_auc_either():
+    table = pd.DataFrame(
+        {
+            "payment_type": ["No Charge"],
+            "example_count": [10],
+            "auc": [0.0],
+            "baseline auc": [0.0],
+            "mean_label": [0.0],
+        }
+    )
+
+    counted = slices.with_counts(table, binary=True)
+
+    assert math.isnan(counted["auc"][0]) and math.isnan(counted["baseline auc"][0])
