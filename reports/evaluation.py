@@ -9,6 +9,7 @@ import pandas as pd
 
 from models import scoring
 from pipeline import steps
+from pipeline.components.evaluator.plots import OverallPlots, overall_plots
 from pipeline.components.evaluator.results import (
     OVERALL,
     load_metrics,
@@ -43,6 +44,8 @@ class Evaluation:
     baseline_uri: str | None
     # The features sliced by, in the evaluation's configured order.
     slicing: tuple[str, ...] = ()
+    # Model ("candidate", "baseline") -> its curves on the overall slice (binary tasks).
+    plots: dict[str, OverallPlots] = dataclasses.field(default_factory=dict)
 
 
 def load(run: Run) -> Evaluation | None:
@@ -66,6 +69,7 @@ def load(run: Run) -> Evaluation | None:
         else blessing.get_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY) == 1,
         baseline_uri=baseline.uri if baseline is not None else None,
         slicing=slicing,
+        plots=overall_plots(artifact.uri),
     )
 
 
@@ -176,6 +180,82 @@ def _callout(
         section.note(outlier.sentence(), "bad")
 
 
+# How each model's curves are labelled, candidate first.
+_MODEL_NAMES = {"candidate": "this model", "baseline": "baseline"}
+
+
+def _share_positive(calibration: pd.DataFrame) -> float:
+    examples = calibration["examples"].sum()
+    return float((calibration["examples"] * calibration["share_positive"]).sum() / examples)
+
+
+def curve_charts(plots: dict[str, OverallPlots], draw: Callable[..., str]) -> list[str]:
+    """ROC, precision-recall and calibration charts of the overall slice, each model a
+    line; none without plots (multi-class and regression tasks)."""
+    models = {_MODEL_NAMES[m]: plots[m] for m in _MODEL_NAMES if m in plots}
+    if "this model" not in models:
+        return []
+    roc, pr, calibration = {}, {}, {}
+    for name, p in models.items():
+        curve = p.curve
+        roc[name] = [curve["false_positive_rate"].tolist(), curve["recall"].tolist()]
+        # A threshold above every prediction predicts no positive: no precision.
+        predicted = curve[curve["true_positives"] + curve["false_positives"] > 0]
+        pr[name] = [predicted["recall"].tolist(), predicted["precision"].tolist()]
+        buckets = p.calibration
+        calibration[name] = [
+            buckets["mean_prediction"].tolist(),
+            buckets["share_positive"].tolist(),
+        ]
+    rate = _share_positive(models["this model"].calibration)
+    diagonal = [[0.0, 1.0], [0.0, 1.0]]
+    return [
+        draw(
+            charts.curves,
+            roc,
+            "ROC curve",
+            "false positive rate",
+            "true positive rate (recall)",
+            diagonal,
+            "chance",
+            False,
+        ),
+        draw(
+            charts.curves,
+            pr,
+            "Precision-recall curve",
+            "recall",
+            "precision",
+            [[0.0, 1.0], [rate, rate]],
+            "chance (share of positives)",
+            False,
+        ),
+        draw(
+            charts.curves,
+            calibration,
+            "Calibration",
+            "mean predicted probability (bucket)",
+            "share of positives",
+            diagonal,
+            "perfectly calibrated",
+            True,
+        ),
+    ]
+
+
+def _show_curves(section: Section, evaluation: Evaluation, draw: Callable[..., str]) -> None:
+    svgs = curve_charts(evaluation.plots, draw)
+    if not svgs:
+        return
+    section.heading("Curves (overall slice, eval split)")
+    section.note(
+        "ROC and precision-recall: each point is one decision threshold on the predicted "
+        "probability. Calibration: the eval examples in buckets of predicted probability; "
+        "a calibrated model's points lie on the diagonal."
+    )
+    section.charts(svgs)
+
+
 def _verdict(section: Section, evaluation: Evaluation) -> None:
     if evaluation.blessed is None:
         section.not_produced("The Evaluator recorded no blessing.")
@@ -207,6 +287,8 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
         "see the skill check), and slices (below) where the model is much worse than "
         "overall."
     )
+    if with_charts:
+        _show_curves(section, evaluation, chart_cache.drawer(run.pipeline_root))
     candidate = overall.set_index("metric").get("candidate", pd.Series(dtype=float))
     metric = chart_metric(evaluation.metrics)
     min_examples = min_slice_examples(run)

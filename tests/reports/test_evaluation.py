@@ -161,3 +161,65 @@ def test_a_first_run_has_a_baseline_column_of_dashes(monkeypatch, tmp_path):
 
     assert section.tables["by payment_type"]["baseline auc"].isna().all()
     assert "<td>–</td>" in section._repr_html_()
+
+
+def _plots():
+    from pipeline.components.evaluator import plots
+
+    histogram = pd.DataFrame(
+        {
+            "lower": [0.0, 0.5],
+            "upper": [0.5, 1.0],
+            "examples": [60.0, 40.0],
+            "mean_prediction": [0.2, 0.8],
+            "share_positive": [0.1, 0.85],
+        }
+    )
+    return plots.OverallPlots(curve=plots.curve(histogram), calibration=plots.coarser(histogram))
+
+
+def _draw(chart, *args):
+    return chart(*args)
+
+
+def test_a_binary_evaluation_draws_roc_precision_recall_and_calibration_with_axis_labels():
+    svgs = evaluation.curve_charts({"candidate": _plots(), "baseline": _plots()}, _draw)
+
+    assert len(svgs) == 3
+    for svg, words in zip(
+        svgs,
+        [
+            ("ROC curve", "false positive rate", "true positive rate (recall)", "chance"),
+            ("Precision-recall curve", "recall", "precision", "share of positives"),
+            ("Calibration", "mean predicted probability", "share of positives", "perfectly"),
+        ],
+        strict=True,
+    ):
+        assert svg.startswith("<?xml") and "<svg" in svg
+        for word in (*words, "this model", "baseline"):
+            assert word in svg, word
+
+
+def test_without_plots_no_curves_are_drawn_and_the_section_still_renders(monkeypatch, tmp_path):
+    # Multi-class and regression evaluations have no plots.
+    assert evaluation.curve_charts({}, _draw) == []
+    page = _section_of(long_form(SLICES), (), monkeypatch, tmp_path)._repr_html_()
+    assert "Curves" not in page and "By payment_type" in page
+
+
+def test_the_curves_come_after_the_overall_metrics(monkeypatch, tmp_path):
+    found = evaluation.Evaluation(
+        metrics=long_form(SLICES),
+        thresholds=pd.DataFrame(columns=["metric", "slice", "required", "measured", "result"]),
+        validation_ok=True,
+        blessed=True,
+        baseline_uri=None,
+        plots={"candidate": _plots()},
+    )
+    monkeypatch.setattr(evaluation, "load", lambda run: found)
+    run = Run(tmp_path, "taxi", "run-1", STARTED, steps={}, outputs={}, inputs={})
+    page = evaluation.report(run)._repr_html_()
+
+    curves = page.index("Curves (overall slice, eval split)")
+    assert page.index("Overall metrics") < curves < page.index("<h3>Slices</h3>")
+    assert page[curves:].count('<img alt="chart"') >= 3
