@@ -29,9 +29,9 @@ PLOT_BUCKETS = 100
 
 # 95% confidence intervals of every metric, overall and per slice, by TFMA's delete-d
 # jackknife: it merges the partial results of 20 buckets of the eval split again per
-# slice, where its Poisson bootstrap recomputes each slice over 20 resamples. Still
-# 2.2-2.5 times the Evaluator's time without intervals; TFMA 0.47 fixes the 20
-# (docs/benchmarks.md).
+# slice, where its Poisson bootstrap recomputes each slice over 20 resamples (4.5 times
+# slower here). Still 2.3 (first run) to 2.9 (with a baseline) times the Evaluator's time
+# without intervals; TFMA 0.47 fixes the 20 (docs/benchmarks.md).
 CONFIDENCE_INTERVALS = tfma.ConfidenceIntervalOptions.JACKKNIFE
 
 # The overall metrics a person reads first (run summary, report), in this order;
