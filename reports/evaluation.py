@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import pandas as pd
@@ -143,11 +144,12 @@ def _show_slices(
 ) -> None:
     baseline = has_baseline(evaluation)
     for feature, (large, small) in tables.items():
-        bounds = slices.intervals(evaluation.metrics, feature)
-
-        def shown(table: pd.DataFrame, feature=feature, bounds=bounds) -> pd.DataFrame:
-            return slices.readable(table, feature, bounds, has_baseline=baseline)
-
+        shown = functools.partial(
+            slices.readable,
+            feature=feature,
+            bounds=slices.intervals(evaluation.metrics, feature),
+            has_baseline=baseline,
+        )
         large, small = (slices.in_natural_order(t, feature) for t in (large, small))
         section.heading(f"By {feature}")
         section.table(f"by {feature}", large, shown=shown(large), css_class="intervals")
