@@ -36,6 +36,9 @@ PROPORTIONS = frozenset(
         "mean_prediction",
     }
 )
+# Metrics that are never negative (losses, errors, ratios): their intervals' lower
+# bound is cut to 0.
+NON_NEGATIVE = frozenset({scoring.LOG_LOSS, scoring.RMSE, scoring.MAE, "calibration"})
 NO_BASELINE = "–"  # the baseline column of a run without a baseline model
 
 # How much worse than overall a slice must be to be called out: an absolute drop for
@@ -127,8 +130,10 @@ def _metric_text(metric: str, value: float, bounds: tuple[float, float] | None) 
     if bounds is None:
         return formatting.format_number(value)
     lower, upper = bounds
+    if metric in PROPORTIONS or metric in NON_NEGATIVE:
+        lower = max(lower, 0.0)
     if metric in PROPORTIONS:
-        lower, upper = max(lower, 0.0), min(upper, 1.0)
+        upper = min(upper, 1.0)
     return formatting.with_interval(value, lower, upper)
 
 

@@ -209,3 +209,12 @@ def test_a_one_class_slice_has_no_baseline_auc_either():
     counted = slices.with_counts(table, binary=True)
 
     assert math.isnan(counted["auc"][0]) and math.isnan(counted["baseline auc"][0])
+
+
+def test_a_loss_interval_does_not_reach_below_zero():
+    table = pd.DataFrame({"island": ["Dream"], "sparse_categorical_crossentropy": [3.05e-05]})
+    bounds = {("Dream", "sparse_categorical_crossentropy"): (-2.53e-05, 8.61e-05)}
+
+    shown = slices.readable(table, "island", bounds, has_baseline=False)
+
+    assert shown["sparse_categorical_crossentropy"][0] == "0.000 (0.00–0.00)"
