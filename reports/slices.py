@@ -1,5 +1,7 @@
-"""Metrics per slice that tell the story: counts beside every metric, "n/a" where a
-metric is undefined, tiny slices set apart, and the slices much worse than overall.
+"""Metrics per slice that tell the story: counts beside every metric, each metric with
+its confidence interval and the baseline model's value, "n/a" where a metric is
+undefined, tiny slices set apart, the slices much worse than overall, in an order that
+does not change from run to run.
 
 Pure functions of the tables `pipeline.components.evaluator.results.slice_table`
 builds (one row per slice value, one column per metric).
