@@ -166,6 +166,10 @@ class Fairness(_Strict):
     # (None: reported, never over a limit).
     max_error_gap: float | None = Field(default=None, ge=0)
     min_slice_examples: int = Field(default=100, ge=1)
+    # Why a feature's gaps may reflect how the data was recorded rather than the model:
+    # feature -> one sentence, shown beside its gaps in the report, the notebook and
+    # the model card (taxi: cash tips are not recorded).
+    caveats: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("thresholds")
     @classmethod
@@ -173,6 +177,18 @@ class Fairness(_Strict):
         if not value or not all(0 < t < 1 for t in value):
             raise ValueError(f"thresholds must lie in (0, 1), got {list(value)}")
         return value
+
+    @model_validator(mode="after")
+    def _caveats_of_compared_features(self) -> Fairness:
+        # A caveat of a feature that is not compared would never be shown: a typo.
+        unknown = [f for f in self.caveats if f not in self.features]
+        if unknown:
+            raise ValueError(
+                f"caveats: {', '.join(map(repr, unknown))} not among the fairness features"
+            )
+        if not all(text.strip() for text in self.caveats.values()):
+            raise ValueError("caveats: a caveat needs words")
+        return self
 
 
 class Thresholds(_Strict):
@@ -194,6 +210,22 @@ class Thresholds(_Strict):
     min_accuracy: float | None = Field(default=None, ge=0, le=1)
     max_rmse: float | None = Field(default=None, gt=0)
     max_mae: float | None = Field(default=None, gt=0)
+
+
+class Owner(_Strict):
+    """Who answers for the model (the Model Card Toolkit's model_details.owners)."""
+
+    name: str = Field(min_length=1)
+    # How to reach them: an address, a team channel, an issue tracker.
+    contact: str = ""
+
+
+class EthicalConsideration(_Strict):
+    """A risk the model's use carries, and what is done about it (the Model Card
+    Toolkit's considerations.ethical_considerations)."""
+
+    name: str = Field(min_length=1)
+    mitigation_strategy: str = ""
 
 
 class DatasetSpec(_Strict):
@@ -222,8 +254,14 @@ class DatasetSpec(_Strict):
     crosses: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     fairness: Fairness = Fairness()
     thresholds: Thresholds = Thresholds()
+    # The model card's words (the Model Card Toolkit's sections): what the model is
+    # for, what it is not for, who owns it, and the risks of its use with their
+    # mitigations ([[owners]] name/contact, [[ethical_considerations]]
+    # name/mitigation_strategy tables). Cards say so where they are not given.
     intended_use: tuple[str, ...] = ()
     limitations: tuple[str, ...] = ()
+    owners: tuple[Owner, ...] = ()
+    ethical_considerations: tuple[EthicalConsideration, ...] = ()
 
     @model_validator(mode="after")
     def _fits_the_task(self) -> DatasetSpec:

@@ -200,6 +200,9 @@ class FairnessConfig:
     min_slice_examples: int = 100
     # True: a gap over its limit keeps the model from being blessed and pushed.
     blocking: bool = False
+    # (feature, why its gaps may reflect the data rather than the model): the dataset
+    # file's [fairness] caveats, carried to the fairness result that every reader shows.
+    caveats: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.thresholds or not all(0 < t < 1 for t in self.thresholds):
@@ -232,6 +235,7 @@ class FairnessConfig:
                 "max_false_negative_rate_gap": fairness.max_false_negative_rate_gap,
                 "max_error_gap": fairness.max_error_gap,
                 "min_slice_examples": fairness.min_slice_examples,
+                "caveats": tuple(fairness.caveats.items()),
                 **overrides,
             }
         )
@@ -324,11 +328,8 @@ class PipelineConfig:
         if self.thresholds is None:
             thresholds = self.dataset.thresholds if self.dataset else EvalThresholds()
             object.__setattr__(self, "thresholds", thresholds)
-        if self.fairness.features is None and self.dataset is not None:
-            features = self.dataset.fairness.features
-            object.__setattr__(
-                self, "fairness", dataclasses.replace(self.fairness, features=features)
-            )
+        if self.dataset is not None:
+            object.__setattr__(self, "fairness", self._fairness_of_dataset())
         if not self.gate.compared and self.dataset is not None:
             settings = {f.name: getattr(self.gate, f.name) for f in dataclasses.fields(self.gate)}
             del settings["compared"], settings["long_tailed"], settings["time_feature"]
@@ -341,6 +342,16 @@ class PipelineConfig:
                     f"fairness slice features must be model features, got {unknown} "
                     f"(known: {', '.join(known)})"
                 )
+
+    def _fairness_of_dataset(self) -> FairnessConfig:
+        """`fairness` with the dataset file's features and caveats where it leaves them
+        unset (flags and callers that build a FairnessConfig of their own)."""
+        filled = {}
+        if self.fairness.features is None:
+            filled["features"] = self.dataset.fairness.features
+        if not self.fairness.caveats:
+            filled["caveats"] = tuple(self.dataset.fairness.caveats.items())
+        return dataclasses.replace(self.fairness, **filled)
 
     @property
     def push_base_directory(self) -> str:

@@ -180,3 +180,36 @@ def importances(rows: Sequence[tuple[str, float, float]], title: str) -> str:
     _title(ax, title, legend=False)
     ax.set_xlabel("how much worse the score gets when shuffled (bar: spread)", fontsize=LABEL_SIZE)
     return _svg(fig)
+
+
+def curves(
+    series: Mapping[str, Sequence[Sequence[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    reference: Sequence[Sequence[float]],
+    reference_label: str,
+    markers: bool,
+) -> str:
+    """One line per model on the unit square, each (xs, ys), with a dashed `reference`
+    line ((x0, x1), (y0, y1): chance, or perfect calibration), as SVG. `markers` marks
+    each point (a calibration plot's buckets)."""
+    fig, ax = _figure(3.0)
+    for color, (name, (xs, ys)) in zip(COLORS, series.items(), strict=False):
+        ax.plot(
+            xs,
+            ys,
+            color=color,
+            linewidth=1.4,
+            label=name,
+            marker="o" if markers else None,
+            markersize=3,
+        )
+    ax.plot(*reference, color=UNDER, linestyle="--", linewidth=1, label=reference_label)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel, fontsize=LABEL_SIZE)
+    ax.set_ylabel(ylabel, fontsize=LABEL_SIZE)
+    _legend_above(ax, len(series) + 1)
+    _title(ax, title, legend=True)
+    return _svg(fig)

@@ -18,18 +18,12 @@ from pipeline.components.data_gate.comparisons import comparator_anomalies, comp
 from pipeline.components.standard_outputs import split_statistics
 from pipeline.config import GateConfig
 from pipeline.metadata.run import Run
-from reports import chart_cache, charts
+from reports import chart_cache, charts, formatting
 from reports import schema as schema_report
 from reports import statistics as statistics_report
 from reports.section import Section
 
 TRAIN, EVAL = "train", "eval"
-
-_COMPARATOR_NAMES = {
-    anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY: "L-infinity distance",
-    anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE: "Jensen-Shannon divergence",
-    anomalies_pb2.DriftSkewInfo.Measurement.NORMALIZED_ABSOLUTE_DIFFERENCE: "normalized abs. diff.",
-}
 
 
 def measurement_table(anomalies: anomalies_pb2.Anomalies, kind: str) -> pd.DataFrame:
@@ -47,7 +41,9 @@ def measurement_table(anomalies: anomalies_pb2.Anomalies, kind: str) -> pd.DataF
             rows.append(
                 {
                     "feature": feature,
-                    "comparator": _COMPARATOR_NAMES.get(m.type, str(m.type)),
+                    "comparator": formatting.comparator(
+                        anomalies_pb2.DriftSkewInfo.Measurement.Type.Name(m.type)
+                    ),
                     "value": m.value,
                     "threshold": m.threshold,
                     "result": f"{kind.upper()}" if over else "ok",

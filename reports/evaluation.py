@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import pandas as pd
 
 from models import scoring
 from pipeline import steps
+from pipeline.components.evaluator.plots import OverallPlots, overall_plots
 from pipeline.components.evaluator.results import (
     OVERALL,
     load_metrics,
     load_thresholds,
     overall_table,
     slice_table,
+    slicing_features,
 )
 from pipeline.components.fairness_check.artifacts import load_result
 from pipeline.config import FairnessConfig
@@ -40,6 +43,10 @@ class Evaluation:
     validation_ok: bool
     blessed: bool | None
     baseline_uri: str | None
+    # The features sliced by, in the evaluation's configured order.
+    slicing: tuple[str, ...] = ()
+    # Model ("candidate", "baseline") -> its curves on the overall slice (binary tasks).
+    plots: dict[str, OverallPlots] = dataclasses.field(default_factory=dict)
 
 
 def load(run: Run) -> Evaluation | None:
@@ -49,7 +56,8 @@ def load(run: Run) -> Evaluation | None:
     artifact = run.output(steps.EVALUATOR, "evaluation")
     if artifact is None:
         return None
-    metrics = load_metrics(artifact.uri)
+    slicing = slicing_features(artifact.uri)
+    metrics = slices.ordered_metrics(load_metrics(artifact.uri), slicing)
     thresholds, ok = load_thresholds(artifact.uri, metrics)
     blessing = run.output(steps.EVALUATOR, "blessing")
     baseline = run.inputs.get((steps.EVALUATOR, "baseline_model"))
@@ -61,12 +69,17 @@ def load(run: Run) -> Evaluation | None:
         if blessing is None
         else blessing.get_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY) == 1,
         baseline_uri=baseline.uri if baseline is not None else None,
+        slicing=slicing,
+        plots=overall_plots(artifact.uri),
     )
 
 
-def slice_features(metrics: pd.DataFrame) -> list[str]:
-    """The features the evaluation was sliced by, in the order it reports them."""
-    return [s for s in dict.fromkeys(metrics["slice"]) if s != OVERALL and "_X_" not in s]
+def slice_features(evaluation: Evaluation) -> list[str]:
+    """The features the evaluation was sliced by one at a time: in the configured order,
+    then any other its metrics hold (alphabetically), so the tables' order is fixed."""
+    found = {s for s in evaluation.metrics["slice"] if s != OVERALL and "_X_" not in s}
+    configured = [f for f in evaluation.slicing if f in found]
+    return configured + sorted(found - set(configured))
 
 
 def chart_metric(metrics: pd.DataFrame) -> str | None:
@@ -98,31 +111,56 @@ def min_slice_examples(run: Run) -> int:
     return load_result(artifact).min_slice_examples
 
 
+def has_baseline(evaluation: Evaluation) -> bool:
+    """Whether the Evaluator also measured a baseline model (not on a first run)."""
+    return "baseline" in set(evaluation.metrics["model"])
+
+
 def slice_tables(
     evaluation: Evaluation, min_examples: int
 ) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
-    """Slicing feature -> (its slices large enough to judge, the others), with counts."""
-    binary = scoring.AUC in set(evaluation.metrics["metric"])
+    """Slicing feature -> (its slices large enough to judge, the others), with counts and
+    the baseline model's value of the chart metric beside the candidate's."""
+    metrics = evaluation.metrics
+    binary = scoring.AUC in set(metrics["metric"])
+    metric = chart_metric(metrics)
     tables = {}
-    for feature in slice_features(evaluation.metrics):
-        table = slices.with_counts(slice_table(evaluation.metrics, feature), binary=binary)
-        tables[feature] = slices.by_size(table, min_examples)
+    for feature in slice_features(evaluation):
+        table = slices.with_baseline(
+            slice_table(metrics, feature),
+            slice_table(metrics, feature, model="baseline"),
+            feature,
+            metric,
+        )
+        tables[feature] = slices.by_size(slices.with_counts(table, binary=binary), min_examples)
     return tables
 
 
 def _show_slices(
-    section: Section, tables: dict[str, tuple[pd.DataFrame, pd.DataFrame]], min_examples: int
+    section: Section,
+    evaluation: Evaluation,
+    tables: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    min_examples: int,
 ) -> None:
+    baseline = has_baseline(evaluation)
     for feature, (large, small) in tables.items():
+        shown = functools.partial(
+            slices.readable,
+            feature=feature,
+            bounds=slices.intervals(evaluation.metrics, feature),
+            has_baseline=baseline,
+        )
+        large, small = (slices.in_natural_order(t, feature) for t in (large, small))
         section.heading(f"By {feature}")
-        section.table(f"by {feature}", slices.in_natural_order(large, feature), na_rep="n/a")
+        section.table(f"by {feature}", large, shown=shown(large), css_class="intervals")
         if not small.empty:
             section.collapsed_table(
                 f"by {feature}, too small to judge",
-                slices.in_natural_order(small, feature),
+                small,
                 f"{len(small)} slice(s) with fewer than {min_examples:,} examples: "
                 "too small to judge",
-                na_rep="n/a",
+                shown=shown(small),
+                css_class="intervals",
             )
 
 
@@ -142,6 +180,82 @@ def _callout(
     section.note(f"Slices much worse than overall ({rule}):", "bad")
     for outlier in found:
         section.note(outlier.sentence(), "bad")
+
+
+# How each model's curves are labelled, candidate first.
+_MODEL_NAMES = {"candidate": "this model", "baseline": "baseline"}
+
+
+def _share_positive(calibration: pd.DataFrame) -> float:
+    examples = calibration["examples"].sum()
+    return float((calibration["examples"] * calibration["share_positive"]).sum() / examples)
+
+
+def curve_charts(plots: dict[str, OverallPlots], draw: Callable[..., str]) -> list[str]:
+    """ROC, precision-recall and calibration charts of the overall slice, each model a
+    line; none without plots (multi-class and regression tasks)."""
+    models = {_MODEL_NAMES[m]: plots[m] for m in _MODEL_NAMES if m in plots}
+    if "this model" not in models:
+        return []
+    roc, pr, calibration = {}, {}, {}
+    for name, p in models.items():
+        curve = p.curve
+        roc[name] = [curve["false_positive_rate"].tolist(), curve["recall"].tolist()]
+        # A threshold above every prediction predicts no positive: no precision.
+        predicted = curve[curve["true_positives"] + curve["false_positives"] > 0]
+        pr[name] = [predicted["recall"].tolist(), predicted["precision"].tolist()]
+        buckets = p.calibration
+        calibration[name] = [
+            buckets["mean_prediction"].tolist(),
+            buckets["share_positive"].tolist(),
+        ]
+    rate = _share_positive(models["this model"].calibration)
+    diagonal = [[0.0, 1.0], [0.0, 1.0]]
+    return [
+        draw(
+            charts.curves,
+            roc,
+            "ROC curve",
+            "false positive rate",
+            "true positive rate (recall)",
+            diagonal,
+            "chance",
+            False,
+        ),
+        draw(
+            charts.curves,
+            pr,
+            "Precision-recall curve",
+            "recall",
+            "precision",
+            [[0.0, 1.0], [rate, rate]],
+            "chance (share of positives)",
+            False,
+        ),
+        draw(
+            charts.curves,
+            calibration,
+            "Calibration",
+            "mean predicted probability (bucket)",
+            "share of positives",
+            diagonal,
+            "perfectly calibrated",
+            True,
+        ),
+    ]
+
+
+def _show_curves(section: Section, evaluation: Evaluation, draw: Callable[..., str]) -> None:
+    svgs = curve_charts(evaluation.plots, draw)
+    if not svgs:
+        return
+    section.heading("Curves (overall slice, eval split)")
+    section.note(
+        "ROC and precision-recall: each point is one decision threshold on the predicted "
+        "probability. Calibration: the eval examples in buckets of predicted probability; "
+        "a calibrated model's points lie on the diagonal."
+    )
+    section.charts(svgs)
 
 
 def _verdict(section: Section, evaluation: Evaluation) -> None:
@@ -175,21 +289,25 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
         "see the skill check), and slices (below) where the model is much worse than "
         "overall."
     )
+    if with_charts:
+        _show_curves(section, evaluation, chart_cache.drawer(run.pipeline_root))
     candidate = overall.set_index("metric").get("candidate", pd.Series(dtype=float))
     metric = chart_metric(evaluation.metrics)
     min_examples = min_slice_examples(run)
     section.heading("Slices")
     section.note(
-        f"Each slice's example count and, for a yes/no label, its positive examples; n/a: "
-        f"the metric is undefined on that slice (AUC of a slice with one class). Slices "
+        f"Each slice's example count and, for a yes/no label, its positive examples; each "
+        f"metric with its 95% confidence interval, e.g. 0.949 (0.91–0.97) (TFMA's jackknife "
+        f"over 20 buckets of the eval split); n/a: the metric is undefined on that slice "
+        f"(AUC of a slice with one class). Baseline: the previously blessed model's value "
+        f"on the same slice ({slices.NO_BASELINE} on a first run, which has none). Slices "
         f"with fewer than {min_examples:,} examples (the fairness check's minimum) are "
-        "listed apart, collapsed. No confidence intervals: the Evaluator does not "
-        "compute them (TFMA would resample every slice)."
+        "listed apart, collapsed."
     )
     tables = slice_tables(evaluation, min_examples)
     judged = {feature: large for feature, (large, _) in tables.items()}
     _callout(section, judged, metric, candidate.get(metric))
-    _show_slices(section, tables, min_examples)
+    _show_slices(section, evaluation, tables, min_examples)
     chart_list = []
     draw = chart_cache.drawer(run.pipeline_root)
     for feature, table in judged.items():

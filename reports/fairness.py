@@ -59,6 +59,15 @@ def rates_table(outcome, feature: str) -> pd.DataFrame:
     return frame.sort_values("examples", ascending=False, ignore_index=True)
 
 
+def _caveats(section: Section, outcome) -> None:
+    # Beside the gaps: without it "gap 1.000" reads as the model's failing alone.
+    lines = outcome.caveat_lines()
+    if lines:
+        section.note("Read the gaps with the dataset's caveats (its [fairness] caveats):")
+    for line in lines:
+        section.note(line, "caveat")
+
+
 def report(run: Run) -> Section:
     """The FairnessCheck's verdict, its gaps (table and chart) and the rates per slice."""
     section = Section("Fairness", "fairness")
@@ -78,6 +87,7 @@ def report(run: Run) -> Section:
         section.note(f"Every gap is within its limit; {mode}.", "good")
     for gap in outcome.breaches:
         section.note(describe(gap), "bad")
+    _caveats(section, outcome)
     section.note(
         "The gap of a rate is its largest minus its smallest value over the slices of one "
         f"feature with at least {outcome.min_slice_examples:,} eval examples and examples of "

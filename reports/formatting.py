@@ -21,6 +21,19 @@ _DAY = 24 * 3600
 NOT_MEASURED = "—"  # no value to summarize: shown instead of a misleading 0
 
 
+# TFDV's comparator enum names (DriftSkewInfo.Measurement.Type), as a person reads them.
+_COMPARATORS = {
+    "L_INFTY": "L-infinity distance",
+    "JENSEN_SHANNON_DIVERGENCE": "Jensen-Shannon divergence",
+    "NORMALIZED_ABSOLUTE_DIFFERENCE": "normalized absolute difference",
+}
+
+
+def comparator(name: str) -> str:
+    """A skew or drift comparator's name in words ("Jensen-Shannon divergence")."""
+    return _COMPARATORS.get(name, name.replace("_", " ").lower())
+
+
 class Role(enum.Enum):
     QUANTITY = "quantity"
     IDENTIFIER = "identifier"
@@ -99,3 +112,18 @@ def natural_order(values: Iterable[str]) -> list[str] | None:
     except (TypeError, ValueError):
         return None
     return [v for _, v in sorted(zip(numbers, values, strict=True))]
+
+
+def value_order(values: Iterable[str]) -> list[str]:
+    """`values` in the order a person looks them up: by number when every one is a whole
+    number (hours 0-23), else alphabetically (case aside), the same from run to run."""
+    values = list(values)
+    return natural_order(values) or sorted(values, key=lambda v: (v.casefold(), v))
+
+
+def with_interval(value: float, lower: float, upper: float) -> str:
+    """A metric and its confidence interval: "0.949 (0.91–0.97)"; shares and scores in
+    0..1 to 3 decimals (bounds to 2), other numbers to 3-4 significant digits."""
+    if all(0 <= v <= 1 for v in (value, lower, upper)):
+        return f"{value:.3f} ({lower:.2f}–{upper:.2f})"
+    return f"{format_number(value)} ({_short_number(lower)}–{_short_number(upper)})"

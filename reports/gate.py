@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from pipeline import steps
 from pipeline.components.data_gate.decision import GateOutcome, remedies
 from pipeline.components.data_gate.spec import RESULT_KEY
 from pipeline.metadata.run import Run
+from reports import formatting
 from reports.section import Section
 
 _FINDING_COLUMNS = ["feature", "check", "split", "kind", "decision", "description"]
@@ -34,6 +37,31 @@ def measurements_table(outcome: GateOutcome) -> pd.DataFrame:
     """Every skew and drift measurement the gate judged, largest first."""
     frame = pd.DataFrame(list(outcome.measurements), columns=_MEASUREMENT_COLUMNS)
     return frame.sort_values("value", ascending=False, ignore_index=True)
+
+
+def exceeded_table(measurements: pd.DataFrame) -> pd.DataFrame:
+    """The measurements over their threshold, comparators in words: what the gate judged
+    on; the skew and drift section lists every measurement."""
+    over = measurements[measurements["exceeded"].astype(bool)]
+    shown = over.drop(columns="exceeded").rename(columns={"measure": "comparator"})
+    shown["comparator"] = shown["comparator"].map(formatting.comparator)
+    return shown.reset_index(drop=True)
+
+
+def _show_measurements(section: Section, outcome: GateOutcome) -> None:
+    # The skew and drift section shows every measurement with its charts; here only
+    # what decided, so the two do not repeat each other.
+    table = measurements_table(outcome)
+    over = exceeded_table(table)
+    link = '<a href="#drift">Skew and drift</a>'
+    section.heading("Skew and drift over the threshold")
+    if over.empty:
+        words = f"No skew or drift measurement is over its threshold ({len(table)} judged);"
+        section.block(f'<p class="good">{html.escape(words)} see {link} for each one.</p>')
+        return
+    words = f"{len(over)} of {len(table)} measurements over the threshold; every one is in"
+    section.block(f'<p class="note">{html.escape(words)} {link}.</p>')
+    section.table("measurements over the threshold", over)
 
 
 def report(run: Run) -> Section:
@@ -65,6 +93,5 @@ def report(run: Run) -> Section:
     else:
         section.table("findings", findings)
     if outcome.measurements:
-        section.heading("Skew and drift measurements the gate judged")
-        section.table("measurements", measurements_table(outcome))
+        _show_measurements(section, outcome)
     return section

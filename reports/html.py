@@ -59,16 +59,20 @@ BANNER: Callable[[Run], Section] = verdict.report
 # A table with more rows than this gets a filter box.
 FILTER_FROM_ROWS = 12
 
-# Sorting by a clicked header (numbers as numbers, "n/a" and blanks last) and a
+# Sorting by a clicked header (numbers as numbers, "n/a", dashes and blanks last) and a
 # filter box above long tables. Plain DOM, no library, nothing fetched.
 SCRIPT = """
 (function () {
   function key(cell) {
     var text = cell.textContent.trim();
     var number = parseFloat(text.replace(/,/g, ""));
-    return /^[-+]?[0-9.,]+(e[-+]?[0-9]+)?%?$/i.test(text) && !isNaN(number) ? number : text;
+    // A number, maybe with its interval after it: "0.949 (0.91–0.97)" sorts as 0.949.
+    var numeric = /^[-+]?[0-9.,]+(e[-+]?[0-9]+)?%?( \\(.*\\))?$/i.test(text);
+    return numeric && !isNaN(number) ? number : text;
   }
-  function blank(value) { return value === "" || value === "n/a"; }
+  function blank(value) {
+    return value === "" || value === "n/a" || value === "\u2013" || value === "\u2014";
+  }
   function compare(a, b) {
     if (typeof a === "number" && typeof b === "number") return a - b;
     return String(a).localeCompare(String(b), undefined, {numeric: true});

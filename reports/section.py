@@ -30,6 +30,8 @@ CSS = """
 .run-report .missing { color: #8a5a00; background: #fff6e0; padding: 6px 8px;
   border-left: 3px solid #e0a000; margin: 6px 0; }
 .run-report .bad { color: #b00020; font-weight: 600; }
+.run-report .caveat { color: #5c3c00; background: #fff6e0; padding: 4px 8px; margin: 4px 0;
+  border-left: 3px solid #e0a000; }
 .run-report .good { color: #1b7f3b; font-weight: 600; }
 .run-report .charts { display: flex; flex-wrap: wrap; gap: 8px; }
 .run-report .charts img { max-width: 100%; }
@@ -40,6 +42,8 @@ CSS = """
 /* Table cells keep their words whole: a wide table scrolls in its box instead. */
 .run-report th, .run-report td { overflow-wrap: normal; }
 .run-report .table-wrap { max-width: 100%; overflow-x: auto; }
+/* A metric and its interval stay on one line: "0.949 (0.91–0.97)". */
+.run-report table.intervals td { white-space: nowrap; }
 .run-report details.section > summary { color: inherit; }
 .run-report details.section > summary h2 { display: inline-block; border: 0; margin: 18px 0 6px; }
 .run-report details.section { border-bottom: 1px solid #ddd; margin: 0; }
@@ -86,27 +90,33 @@ class Section:
         na_rep: str = "",
         shown: pd.DataFrame | None = None,
         flagged: Collection[int] = (),
+        css_class: str = "",
     ) -> None:
         """Keep `frame` as `tables[name]` and show it, or `shown` (the same rows written
         for reading) if given; empty cells read `na_rep`, rows at the positions in
-        `flagged` are highlighted."""
+        `flagged` are highlighted; `css_class` is the table's (e.g. "intervals")."""
         self.tables[name] = frame
+        shown = frame if shown is None else shown
         self._parts.append(
-            _table_html(
-                frame if shown is None else shown, index=index, na_rep=na_rep, flagged=flagged
-            )
+            _table_html(shown, index=index, na_rep=na_rep, flagged=flagged, css_class=css_class)
         )
 
     def collapsed_table(
-        self, name: str, frame: pd.DataFrame, summary: str, *, na_rep: str = ""
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        summary: str,
+        *,
+        na_rep: str = "",
+        shown: pd.DataFrame | None = None,
+        css_class: str = "",
     ) -> None:
-        """Keep `frame` as `tables[name]` and show it folded under `summary` (a
-        <details> element: it opens with a click, and with no script)."""
+        """Keep `frame` as `tables[name]` and show it (or `shown`, as `table` does) folded
+        under `summary` (a <details> element: it opens with a click, and with no script)."""
         self.tables[name] = frame
-        self._parts.append(
-            f"<details><summary>{html.escape(summary)}</summary>"
-            f"{_table_html(frame, index=False, na_rep=na_rep)}</details>"
-        )
+        shown = frame if shown is None else shown
+        table = _table_html(shown, index=False, na_rep=na_rep, css_class=css_class)
+        self._parts.append(f"<details><summary>{html.escape(summary)}</summary>{table}</details>")
 
     def block(self, fragment: str) -> None:
         """An HTML fragment the caller built, every text in it already escaped."""
@@ -139,19 +149,30 @@ class Section:
 
 
 def _table_html(
-    frame: pd.DataFrame, *, index: bool, na_rep: str, flagged: Collection[int] = ()
+    frame: pd.DataFrame,
+    *,
+    index: bool,
+    na_rep: str,
+    flagged: Collection[int] = (),
+    css_class: str = "",
 ) -> str:
     # Integers too (row counts): one number format across every table.
     def number(value) -> str:
         return na_rep if value is None or pd.isna(value) else format_number(value)
 
-    numeric = {
-        column: number
+    formatters = {
+        column: yes_no if pd.api.types.is_bool_dtype(frame[column]) else number
         for column in frame.columns
         if pd.api.types.is_numeric_dtype(frame[column])
-        and not pd.api.types.is_bool_dtype(frame[column])
     }
-    table = frame.to_html(index=index, escape=True, border=0, na_rep=na_rep, formatters=numeric)
+    table = frame.to_html(
+        index=index,
+        escape=True,
+        border=0,
+        na_rep=na_rep,
+        formatters=formatters,
+        classes=css_class or None,
+    )
     table = _flag_rows(table, set(flagged)) if flagged else table
     # A wide table scrolls inside its box; the page itself never gets wider than the window.
     return f'<div class="table-wrap">{table}</div>'
@@ -166,6 +187,11 @@ def _flag_rows(table: str, flagged: set[int]) -> str:
         for i, row in enumerate(rows)
     ]
     return head + "<tbody>" + "".join(marked)
+
+
+def yes_no(value) -> str:
+    """A flag in a table: "yes" or "no", not Python's True and False."""
+    return "yes" if value else "no"
 
 
 def format_number(value: float) -> str:

@@ -1,5 +1,7 @@
-"""Metrics per slice that tell the story: counts beside every metric, "n/a" where a
-metric is undefined, tiny slices set apart, and the slices much worse than overall.
+"""Metrics per slice that tell the story: counts beside every metric, each metric with
+its confidence interval and the baseline model's value, "n/a" where a metric is
+undefined, tiny slices set apart, the slices much worse than overall, in an order that
+does not change from run to run.
 
 Pure functions of the tables `pipeline.components.evaluator.results.slice_table`
 builds (one row per slice value, one column per metric).
@@ -9,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
 from models import scoring
+from pipeline.components.evaluator.results import OVERALL
 from reports import formatting
 
 EXAMPLES, POSITIVES, MEAN_LABEL = "example_count", "positives", "mean_label"
@@ -20,6 +24,24 @@ EXAMPLES, POSITIVES, MEAN_LABEL = "example_count", "positives", "mean_label"
 NEED_POSITIVES = (scoring.AUC, "auc_precision_recall", "recall")
 # Undefined on a slice without negative examples.
 NEED_NEGATIVES = (scoring.AUC,)
+
+# Metrics that are shares or probabilities: their intervals are cut to 0..1 (TFMA's
+# t-interval can reach past 1 on a slice where the metric is nearly 1).
+PROPORTIONS = frozenset(
+    {
+        scoring.AUC,
+        "auc_precision_recall",
+        *scoring.ACCURACY.values(),
+        "precision",
+        "recall",
+        MEAN_LABEL,
+        "mean_prediction",
+    }
+)
+# Metrics that are never negative (losses, errors, ratios): their intervals' lower
+# bound is cut to 0.
+NON_NEGATIVE = frozenset({scoring.LOG_LOSS, scoring.RMSE, scoring.MAE, "calibration"})
+NO_BASELINE = "–"  # the baseline column of a run without a baseline model
 
 # How much worse than overall a slice must be to be called out: an absolute drop for
 # scores in 0..1 (higher is better), a relative rise for errors (lower is better).
@@ -36,12 +58,85 @@ def with_counts(table: pd.DataFrame, *, binary: bool) -> pd.DataFrame:
     positives = (table[MEAN_LABEL] * table[EXAMPLES]).round()
     table.insert(table.columns.get_loc(EXAMPLES) + 1, POSITIVES, positives)
     for metric in NEED_POSITIVES:
-        if metric in table:
-            table.loc[positives == 0, metric] = math.nan
+        for column in (metric, baseline_column(metric)):
+            if column in table:
+                table.loc[positives == 0, column] = math.nan
     for metric in NEED_NEGATIVES:
-        if metric in table:
-            table.loc[positives == table[EXAMPLES], metric] = math.nan
+        for column in (metric, baseline_column(metric)):
+            if column in table:
+                table.loc[positives == table[EXAMPLES], column] = math.nan
     return table
+
+
+def baseline_column(metric: str) -> str:
+    return f"baseline {metric}"
+
+
+def with_baseline(
+    table: pd.DataFrame, baseline: pd.DataFrame, feature: str, metric: str | None
+) -> pd.DataFrame:
+    """`table` with the baseline model's `metric` of each slice after the candidate's
+    (NaN throughout when the Evaluator had no baseline: the first run)."""
+    if metric is None or metric not in table:
+        return table
+    found = baseline.set_index(feature)[metric] if metric in baseline else pd.Series(dtype=float)
+    table = table.copy()
+    where = table.columns.get_loc(metric) + 1
+    table.insert(where, baseline_column(metric), table[feature].map(found).astype(float))
+    return table
+
+
+def intervals(metrics: pd.DataFrame, feature: str) -> dict[tuple[str, str], tuple[float, float]]:
+    """(slice value, metric) -> the candidate's 95% interval, for the slices of `feature`."""
+    if "lower" not in metrics:
+        return {}
+    rows = metrics[(metrics["slice"] == feature) & (metrics["model"] == "candidate")]
+    rows = rows.dropna(subset=["lower", "upper"])
+    keys = zip(rows["value of slice"].astype(str), rows["metric"], strict=True)
+    return dict(zip(keys, zip(rows["lower"], rows["upper"], strict=True), strict=True))
+
+
+def readable(
+    table: pd.DataFrame,
+    feature: str,
+    bounds: dict[tuple[str, str], tuple[float, float]],
+    *,
+    has_baseline: bool,
+) -> pd.DataFrame:
+    """`table` written for reading: each metric with its interval ("0.949 (0.91–0.97)"),
+    "n/a" where undefined, the baseline column "–" when there was no baseline."""
+    shown = table.copy()
+    for column in table.columns:
+        if column in (feature, EXAMPLES, POSITIVES):
+            continue
+        if column.startswith(baseline_column("")):
+            texts = [_baseline_text(v, has_baseline) for v in table[column]]
+        else:
+            texts = [
+                _metric_text(column, v, bounds.get((str(key), column)))
+                for key, v in zip(table[feature], table[column], strict=True)
+            ]
+        shown[column] = pd.Series(texts, index=table.index, dtype=object)
+    return shown
+
+
+def _baseline_text(value: float, has_baseline: bool) -> str:
+    if not has_baseline:
+        return NO_BASELINE
+    return "n/a" if pd.isna(value) else formatting.format_number(value)
+
+
+def _metric_text(metric: str, value: float, bounds: tuple[float, float] | None) -> str:
+    if pd.isna(value):
+        return "n/a"
+    if bounds is None:
+        return formatting.format_number(value)
+    lower, upper = bounds
+    if metric in PROPORTIONS or metric in NON_NEGATIVE:
+        lower = max(lower, 0.0)
+    if metric in PROPORTIONS:
+        upper = min(upper, 1.0)
+    return formatting.with_interval(value, lower, upper)
 
 
 def by_size(table: pd.DataFrame, min_examples: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -54,12 +149,27 @@ def by_size(table: pd.DataFrame, min_examples: int) -> tuple[pd.DataFrame, pd.Da
 
 
 def in_natural_order(table: pd.DataFrame, feature: str) -> pd.DataFrame:
-    """Slices of a number-like feature (hours, months) by value; others as they are."""
-    order = formatting.natural_order(table[feature].astype(str))
-    if order is None:
-        return table
+    """Slices by value: numbers (hours, months) numerically, names alphabetically. Not
+    by size: sizes change with the data, and a table must read the same every run."""
+    order = formatting.value_order(table[feature].astype(str))
     position = {value: i for i, value in enumerate(order)}
     return table.sort_values(feature, key=lambda c: c.astype(str).map(position), ignore_index=True)
+
+
+def ordered_metrics(metrics: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """The long-form metrics (`results.load_metrics`) in a fixed order: the overall slice
+    first, then each of `features` in the configured order (any other slice after them),
+    each feature's values in natural order; rows of one slice keep theirs."""
+    names = [OVERALL, *features]
+    names += sorted(set(metrics["slice"]) - set(names))
+    values = metrics["value of slice"].astype(str)
+    rank: dict[tuple[str, str], tuple[int, int]] = {}
+    for i, feature in enumerate(names):
+        found = formatting.value_order(set(values[metrics["slice"] == feature]))
+        rank.update({(feature, value): (i, j) for j, value in enumerate(found)})
+    keys = [rank[key] for key in zip(metrics["slice"], values, strict=True)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return metrics.iloc[order].reset_index(drop=True)
 
 
 def much_worse(value: float, overall: float, metric: str) -> bool:

@@ -145,6 +145,16 @@ BAD_FILES = [
     ),
     ("not TOML at all", GOOD + "[features\n", ["not valid TOML"]),
     (
+        "owner without a name",
+        GOOD.replace("[label]", '[[owners]]\ncontact = "a@b.c"\n\n[label]'),
+        ["owners.0.name", "Field required"],
+    ),
+    (
+        "caveat of a feature that is not compared",
+        GOOD + '[fairness]\nfeatures = ["colour"]\ncaveats = { size = "Measured by eye." }\n',
+        ["fairness", "caveats", "'size'", "not among the fairness features"],
+    ),
+    (
         "cross of a number",
         GOOD + '[crosses]\nsize_by_colour = ["size", "colour"]\n',
         ["crosses.size_by_colour", "'size' is a number", "bucketize"],

@@ -91,3 +91,135 @@ def test_the_slice_much_worse_than_overall_is_called_out_before_the_tables(secti
 
 def test_hours_are_listed_in_natural_order(section):
     assert list(section.tables["by trip_start_hour"]["trip_start_hour"]) == ["3", "10", "17"]
+
+
+def _section_of(metrics: pd.DataFrame, slicing: tuple[str, ...], monkeypatch, tmp_path):
+    found = evaluation.Evaluation(
+        metrics=metrics,
+        thresholds=pd.DataFrame(columns=["metric", "slice", "required", "measured", "result"]),
+        validation_ok=True,
+        blessed=True,
+        baseline_uri=None,
+        slicing=slicing,
+    )
+    monkeypatch.setattr(evaluation, "load", lambda run: found)
+    run = Run(tmp_path, "taxi", "run-1", STARTED, steps={}, outputs={}, inputs={})
+    return evaluation.report(run, with_charts=False)
+
+
+def test_slice_tables_follow_the_configured_features_and_do_not_move_between_runs(
+    monkeypatch, tmp_path
+):
+    slicing = ("trip_start_hour", "payment_type")
+    pages = []
+    for seed in (0, 1, 2):
+        # TFMA writes its slices in the order its workers finish: shuffled here.
+        metrics = long_form(SLICES).sample(frac=1, random_state=seed).reset_index(drop=True)
+        section = _section_of(metrics, slicing, monkeypatch, tmp_path)
+        pages.append(section._repr_html_())
+        assert [name for name in section.tables if name.startswith("by ")][:2] == [
+            "by trip_start_hour",
+            "by payment_type",
+        ]
+        assert list(section.tables["by payment_type"]["payment_type"]) == ["Cash", "Credit Card"]
+    assert pages[0] == pages[1] == pages[2]
+    assert pages[0].index("By trip_start_hour") < pages[0].index("By payment_type")
+
+
+def _with_intervals_and_baseline(metrics: pd.DataFrame) -> pd.DataFrame:
+    """`metrics` with a ±0.02 interval on each AUC, and a baseline model 0.01 behind."""
+    metrics = metrics.assign(lower=float("nan"), upper=float("nan"))
+    auc = metrics["metric"] == "auc"
+    metrics.loc[auc, "lower"] = metrics.loc[auc, "value"] - 0.02
+    metrics.loc[auc, "upper"] = metrics.loc[auc, "value"] + 0.02
+    baseline = metrics.assign(model="baseline")
+    baseline.loc[auc, "value"] -= 0.01
+    return pd.concat([metrics, baseline], ignore_index=True)
+
+
+def test_slices_show_intervals_and_the_baseline_models_value(monkeypatch, tmp_path):
+    metrics = _with_intervals_and_baseline(long_form(SLICES))
+    section = _section_of(metrics, ("payment_type",), monkeypatch, tmp_path)
+
+    judged = section.tables["by payment_type"]
+    assert list(judged.columns[:5]) == [
+        "payment_type",
+        "example_count",
+        "positives",
+        "auc",
+        "baseline auc",
+    ]
+    assert judged["baseline auc"].tolist() == pytest.approx([0.94, 0.68])
+    page = section._repr_html_()
+    assert "<td>0.950 (0.93–0.97)</td>" in page and "<td>0.94</td>" in page
+    assert "95% confidence interval" in page
+
+
+def test_a_first_run_has_a_baseline_column_of_dashes(monkeypatch, tmp_path):
+    metrics = long_form(SLICES).assign(lower=float("nan"), upper=float("nan"))
+    section = _section_of(metrics, ("payment_type",), monkeypatch, tmp_path)
+
+    assert section.tables["by payment_type"]["baseline auc"].isna().all()
+    assert "<td>–</td>" in section._repr_html_()
+
+
+def _plots():
+    from pipeline.components.evaluator import plots
+
+    histogram = pd.DataFrame(
+        {
+            "lower": [0.0, 0.5],
+            "upper": [0.5, 1.0],
+            "examples": [60.0, 40.0],
+            "mean_prediction": [0.2, 0.8],
+            "share_positive": [0.1, 0.85],
+        }
+    )
+    return plots.OverallPlots(curve=plots.curve(histogram), calibration=plots.coarser(histogram))
+
+
+def _draw(chart, *args):
+    return chart(*args)
+
+
+def test_a_binary_evaluation_draws_roc_precision_recall_and_calibration_with_axis_labels():
+    svgs = evaluation.curve_charts({"candidate": _plots(), "baseline": _plots()}, _draw)
+
+    assert len(svgs) == 3
+    for svg, words in zip(
+        svgs,
+        [
+            ("ROC curve", "false positive rate", "true positive rate (recall)", "chance"),
+            ("Precision-recall curve", "recall", "precision", "share of positives"),
+            ("Calibration", "mean predicted probability", "share of positives", "perfectly"),
+        ],
+        strict=True,
+    ):
+        assert svg.startswith("<?xml") and "<svg" in svg
+        for word in (*words, "this model", "baseline"):
+            assert word in svg, word
+
+
+def test_without_plots_no_curves_are_drawn_and_the_section_still_renders(monkeypatch, tmp_path):
+    # Multi-class and regression evaluations have no plots.
+    assert evaluation.curve_charts({}, _draw) == []
+    page = _section_of(long_form(SLICES), (), monkeypatch, tmp_path)._repr_html_()
+    assert "Curves" not in page and "By payment_type" in page
+
+
+def test_the_curves_come_after_the_overall_metrics(monkeypatch, tmp_path):
+    found = evaluation.Evaluation(
+        metrics=long_form(SLICES),
+        thresholds=pd.DataFrame(columns=["metric", "slice", "required", "measured", "result"]),
+        validation_ok=True,
+        blessed=True,
+        baseline_uri=None,
+        plots={"candidate": _plots()},
+    )
+    monkeypatch.setattr(evaluation, "load", lambda run: found)
+    run = Run(tmp_path, "taxi", "run-1", STARTED, steps={}, outputs={}, inputs={})
+    page = evaluation.report(run)._repr_html_()
+
+    curves = page.index("Curves (overall slice, eval split)")
+    assert page.index("Overall metrics") < curves < page.index("<h3>Slices</h3>")
+    assert page[curves:].count('<img alt="chart"') >= 3

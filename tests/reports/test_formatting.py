@@ -60,3 +60,13 @@ def test_only_whole_numbers_have_a_natural_order():
     assert formatting.natural_order(["17", "3", "0", "23"]) == ["0", "3", "17", "23"]
     assert formatting.natural_order(["Cash", "3"]) is None
     assert formatting.natural_order(["1.5", "2"]) is None
+
+
+def test_values_are_in_natural_order_numbers_by_number_names_by_name():
+    assert formatting.value_order(["17", "3", "0"]) == ["0", "3", "17"]
+    assert formatting.value_order(["cash", "Credit Card", "Cash", "3"]) == [
+        "3",
+        "Cash",
+        "cash",
+        "Credit Card",
+    ]

@@ -303,3 +303,60 @@ def test_the_slice_section_in_a_screenshot(blessed_page, offline_browser, screen
         clip={"x": 0, "y": top - 8, "width": 1000, "height": 900},
     )
     assert (screenshots / "slices.png").stat().st_size < 300_000
+
+
+def _slice_table(feature: str) -> str:
+    return f'section:has(h2#evaluation) h3:text-is("By {feature}") + .table-wrap table'
+
+
+def _leading_number(text: str) -> float | None:
+    """The metric of a cell "0.949 (0.91–0.97)" or "0.95"; None for n/a and dashes."""
+    match = re.match(r"[-\d.,]+", text)
+    return float(match[0].replace(",", "")) if match else None
+
+
+def test_the_evaluation_shows_curves_and_slices_in_a_fixed_order_with_intervals(
+    pipeline_run, blessed_page, offline_page
+):
+    offline_page.open(blessed_page)
+    page = offline_page.page
+    svgs = _overlays(page, "evaluation")
+    for title, xlabel, ylabel in (
+        ("ROC curve", "false positive rate", "true positive rate (recall)"),
+        ("Precision-recall curve", "recall", "precision"),
+        ("Calibration", "mean predicted probability (bucket)", "share of positives"),
+    ):
+        assert any(title in s and xlabel in s and ylabel in s for s in svgs), title
+
+    # The configured slicing order (taxi: hour, payment type, company), values by number
+    # or by name: the same whatever order TFMA wrote them in.
+    headings = page.eval_on_selector_all(
+        "section:has(h2#evaluation) h3", "hs => hs.map(h => h.innerText.trim())"
+    )
+    by = [h for h in headings if h.startswith("By ")]
+    assert by == ["By trip_start_hour", "By payment_type", "By company"]
+    hours = [int(h) for h in _column(page, _slice_table("trip_start_hour"), 0)]
+    assert hours == sorted(hours)
+    companies = _column(page, _slice_table("company"), 0)
+    assert companies == sorted(companies, key=lambda c: (c.casefold(), c))
+
+    # Each metric with its interval; the baseline column beside AUC.
+    table = _slice_table("payment_type")
+    columns = page.eval_on_selector_all(
+        f"{table} thead th", "hs => hs.map(h => h.innerText.trim())"
+    )
+    assert columns.index("baseline auc") == columns.index("auc") + 1
+    interval = re.compile(r"^\d\.\d{3} \(\d\.\d{2}–\d\.\d{2}\)$")
+    aucs = _column(page, table, columns.index("auc"))
+    assert all(interval.match(a) or a == "n/a" for a in aucs) and any(map(interval.match, aucs))
+    baseline = _column(page, table, columns.index("baseline auc"))
+    assert all(b in ("–", "n/a") or _leading_number(b) is not None for b in baseline)
+
+    # Sorting by a column of intervals orders by the metric, n/a last.
+    companies_table = _slice_table("company")
+    page.locator(f"{companies_table} thead th", has_text=re.compile(r"^auc$")).click()
+    cells = _column(page, companies_table, columns.index("auc"))
+    numbers = [_leading_number(c) for c in cells]
+    known = [n for n in numbers if n is not None]
+    assert known == sorted(known) and numbers[: len(known)] == known
+    assert offline_page.blocked == []

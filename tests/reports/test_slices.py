@@ -66,7 +66,59 @@ def test_hours_are_in_natural_order_and_names_keep_theirs():
 
     assert list(slices.in_natural_order(hours, "hour")["hour"]) == ["3", "10", "17"]
     ordered = slices.in_natural_order(PAYMENTS, "payment_type")
-    assert list(ordered["payment_type"]) == list(PAYMENTS["payment_type"])
+    assert list(ordered["payment_type"]) == [
+        "Cash",
+        "Credit Card",
+        "Dispute",
+        "No Charge",
+        "Unknown",
+    ]
+
+
+def _long_form(rows) -> pd.DataFrame:
+    columns = ["slice", "value of slice", "model", "metric", "value"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+LONG = _long_form(
+    [
+        ("payment_type", "Credit Card", "candidate", "auc", 0.69),
+        ("trip_start_hour", "17", "candidate", "auc", 0.97),
+        ("Overall", "", "candidate", "example_count", 3000),
+        ("payment_type", "Cash", "candidate", "auc", 0.95),
+        ("trip_start_hour", "3", "candidate", "auc", 0.95),
+        ("Overall", "", "candidate", "auc", 0.96),
+        ("company", "b", "candidate", "auc", 0.9),
+        ("trip_start_hour", "10", "candidate", "auc", 0.80),
+    ]
+)
+
+
+def test_metrics_are_ordered_overall_first_then_configured_features_then_natural_values():
+    ordered = slices.ordered_metrics(LONG, ["trip_start_hour", "payment_type"])
+
+    assert list(zip(ordered["slice"], ordered["value of slice"], strict=True)) == [
+        ("Overall", ""),
+        ("Overall", ""),
+        ("trip_start_hour", "3"),
+        ("trip_start_hour", "10"),
+        ("trip_start_hour", "17"),
+        ("payment_type", "Cash"),
+        ("payment_type", "Credit Card"),
+        ("company", "b"),  # not configured: after the configured ones
+    ]
+    # Rows of one slice keep their order (the overall slice's count, then its AUC).
+    assert list(ordered["metric"][:2]) == ["example_count", "auc"]
+
+
+def test_the_order_does_not_depend_on_the_order_tfma_wrote_the_slices_in():
+    features = ["trip_start_hour", "payment_type"]
+    first = slices.ordered_metrics(LONG, features)
+    for seed in range(5):
+        shuffled = LONG.sample(frac=1, random_state=seed).reset_index(drop=True)
+        again = slices.ordered_metrics(shuffled, features)
+        same_slices = again[["slice", "value of slice"]].equals(first[["slice", "value of slice"]])
+        assert same_slices
 
 
 def test_a_slice_much_worse_than_overall_is_called_out_with_its_counts():
@@ -100,3 +152,69 @@ def test_a_slice_much_worse_than_overall_is_called_out_with_its_counts():
 )
 def test_much_worse_means_a_drop_of_scores_or_a_rise_of_errors(metric, value, overall, worse):
     assert slices.much_worse(value, overall, metric) is worse
+
+
+def _metrics_with_intervals() -> pd.DataFrame:
+    columns = ["slice", "value of slice", "model", "metric", "value", "lower", "upper"]
+    rows = [
+        ("payment_type", "Cash", "candidate", "auc", 0.949, 0.912, 0.973),
+        ("payment_type", "Cash", "candidate", "example_count", 2000, math.nan, math.nan),
+        ("payment_type", "Credit Card", "candidate", "auc", 0.99, 0.97, 1.02),
+        ("payment_type", "Credit Card", "baseline", "auc", 0.98, 0.96, 1.0),
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_each_metric_reads_with_its_interval_cut_to_0_1_for_scores():
+    metrics = _metrics_with_intervals()
+    table = pd.DataFrame(
+        {"payment_type": ["Cash", "Credit Card", "No Charge"], "example_count": [2000, 900, 10]}
+    )
+    table["auc"] = [0.949, 0.99, math.nan]
+
+    shown = slices.readable(
+        table, "payment_type", slices.intervals(metrics, "payment_type"), has_baseline=False
+    )
+
+    assert list(shown["auc"]) == ["0.949 (0.91–0.97)", "0.990 (0.97–1.00)", "n/a"]
+    assert list(shown["example_count"]) == [2000, 900, 10]  # counts stay numbers
+
+
+def test_the_baseline_models_value_sits_beside_the_candidates():
+    candidate = pd.DataFrame({"payment_type": ["Cash", "Credit Card"], "auc": [0.949, 0.99]})
+    baseline = pd.DataFrame({"payment_type": ["Credit Card"], "auc": [0.98]})
+
+    table = slices.with_baseline(candidate, baseline, "payment_type", "auc")
+
+    assert list(table.columns) == ["payment_type", "auc", "baseline auc"]
+    assert table["baseline auc"].tolist()[1] == 0.98 and math.isnan(table["baseline auc"][0])
+    shown = slices.readable(table, "payment_type", {}, has_baseline=True)
+    assert list(shown["baseline auc"]) == ["n/a", "0.98"]
+    first_run = slices.with_baseline(candidate, baseline.iloc[0:0], "payment_type", "auc")
+    shown = slices.readable(first_run, "payment_type", {}, has_baseline=False)
+    assert list(shown["baseline auc"]) == [slices.NO_BASELINE] * 2
+
+
+def test_a_one_class_slice_has_no_baseline_auc_either():
+    table = pd.DataFrame(
+        {
+            "payment_type": ["No Charge"],
+            "example_count": [10],
+            "auc": [0.0],
+            "baseline auc": [0.0],
+            "mean_label": [0.0],
+        }
+    )
+
+    counted = slices.with_counts(table, binary=True)
+
+    assert math.isnan(counted["auc"][0]) and math.isnan(counted["baseline auc"][0])
+
+
+def test_a_loss_interval_does_not_reach_below_zero():
+    table = pd.DataFrame({"island": ["Dream"], "sparse_categorical_crossentropy": [3.05e-05]})
+    bounds = {("Dream", "sparse_categorical_crossentropy"): (-2.53e-05, 8.61e-05)}
+
+    shown = slices.readable(table, "island", bounds, has_baseline=False)
+
+    assert shown["sparse_categorical_crossentropy"][0] == "0.000 (0.00–0.00)"

@@ -8,6 +8,7 @@ and `versions` all read an evaluation through these functions.
 
 from __future__ import annotations
 
+import math
 import re
 
 import pandas as pd
@@ -15,6 +16,8 @@ import pandas as pd
 from pipeline.components.evaluator.eval_config import SUMMARY_METRICS
 
 OVERALL = "Overall"
+# The long-form metrics' columns (`load_metrics`).
+METRIC_COLUMNS = ["slice", "value of slice", "model", "metric", "value", "lower", "upper"]
 # TFMA's name for the baseline model in a comparison (tfma.BASELINE_KEY).
 BASELINE_MODEL = "baseline"
 # Metrics shown first in tables, in this order; any other scalar metric follows.
@@ -161,13 +164,23 @@ def _slice(slice_key) -> tuple[str, str]:
     return columns, values
 
 
+def _bounds(entry) -> tuple[float, float]:
+    """The 95% confidence interval TFMA computed for a metric, or NaNs without one."""
+    if not entry.HasField("confidence_interval"):
+        return math.nan, math.nan
+    interval = entry.confidence_interval
+    lower, upper = metric_number(interval.lower_bound), metric_number(interval.upper_bound)
+    return (math.nan if lower is None else lower), (math.nan if upper is None else upper)
+
+
 def _model(key) -> str:
     role = "baseline" if key.model_name == BASELINE_MODEL else "candidate"
     return f"{role} change" if key.is_diff else role
 
 
 def load_metrics(evaluation_uri: str) -> pd.DataFrame:
-    """Every scalar TFMA metric of the evaluation, one row per slice/model/metric.
+    """Every scalar TFMA metric of the evaluation, one row per slice/model/metric, with
+    its 95% confidence interval (`lower`, `upper`; NaN where TFMA computed none).
 
     A metric of one class against the rest is named `with_class(name, class id)`.
     The model's own compiled Keras metrics are left out: TFMA reports them
@@ -184,6 +197,7 @@ def load_metrics(evaluation_uri: str) -> pd.DataFrame:
                 continue
             if key.sub_key.ByteSize() and not key.sub_key.HasField("class_id"):
                 continue
+            lower, upper = _bounds(entry)
             rows.append(
                 {
                     "slice": feature,
@@ -191,9 +205,11 @@ def load_metrics(evaluation_uri: str) -> pd.DataFrame:
                     "model": _model(key),
                     "metric": _key_name(key),
                     "value": number,
+                    "lower": lower,
+                    "upper": upper,
                 }
             )
-    return pd.DataFrame(rows, columns=["slice", "value of slice", "model", "metric", "value"])
+    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
 
 
 def _bound(threshold) -> str:
@@ -211,6 +227,17 @@ def _bound(threshold) -> str:
     if threshold.HasField("upper_bound"):
         parts.append(f"<= {threshold.upper_bound.value:g}")
     return " and ".join(parts)
+
+
+def slicing_features(evaluation_uri: str) -> tuple[str, ...]:
+    """The features the evaluation was sliced by one at a time, in the order its config
+    lists them (the dataset's `slices`, then the fairness features): TFMA writes its
+    slices in whatever order its workers finish."""
+    from tensorflow_model_analysis.writers import eval_config_writer
+
+    eval_config = eval_config_writer.load_eval_run(evaluation_uri)[0]
+    single = (tuple(s.feature_keys) for s in eval_config.slicing_specs)
+    return tuple(dict.fromkeys(keys[0] for keys in single if len(keys) == 1))
 
 
 def load_thresholds(evaluation_uri: str, metrics: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
@@ -271,15 +298,19 @@ def overall_table(metrics: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(index=order, columns=columns).reset_index().rename_axis(columns=None)
 
 
-def slice_table(metrics: pd.DataFrame, slice_feature: str) -> pd.DataFrame:
-    """The candidate's main metrics for each value of `slice_feature`, largest slices first."""
-    rows = metrics[(metrics["slice"] == slice_feature) & (metrics["model"] == "candidate")]
+def slice_table(
+    metrics: pd.DataFrame, slice_feature: str, model: str = "candidate"
+) -> pd.DataFrame:
+    """`model`'s main metrics for each value of `slice_feature`, largest slices first
+    (equal sizes by value, so the order is the same from one run to the next)."""
+    rows = metrics[(metrics["slice"] == slice_feature) & (metrics["model"] == model)]
     table = rows.pivot_table(
         index="value of slice", columns="metric", values="value", aggfunc="first"
     )
     columns = [m for m in MAIN_METRICS if m in table.columns]
     table = table.reindex(columns=columns)
     if "example_count" in table.columns:
-        table = table.sort_values("example_count", ascending=False)
+        # pivot_table sorts by value; a stable sort keeps that order among equal sizes.
+        table = table.sort_values("example_count", ascending=False, kind="stable")
     table = table.reset_index().rename(columns={"value of slice": slice_feature})
     return table.rename_axis(columns=None)

@@ -72,6 +72,8 @@ class FairnessOutcome:
     gaps: tuple[Gap, ...]
     blocking: bool
     min_slice_examples: int
+    # Feature -> why its gaps may reflect the data rather than the model (the dataset's).
+    caveats: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def breaches(self) -> tuple[Gap, ...]:
@@ -80,6 +82,11 @@ class FairnessOutcome:
     @property
     def blocked(self) -> bool:
         return self.blocking and bool(self.breaches)
+
+    def caveat_lines(self) -> list[str]:
+        """The caveats of the compared features, "feature: why", in the gaps' order."""
+        compared = dict.fromkeys(g.feature for g in self.gaps)
+        return [f"{f}: {self.caveats[f]}" for f in compared if f in self.caveats]
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -92,6 +99,8 @@ class FairnessOutcome:
             gaps=tuple(Gap(**g) for g in data["gaps"]),
             blocking=data["blocking"],
             min_slice_examples=data["min_slice_examples"],
+            # Results written before caveats existed have none.
+            caveats=data.get("caveats", {}),
         )
 
 

@@ -53,6 +53,7 @@ def evaluate(evaluation_uri: str, config: FairnessConfig, spec: DatasetSpec) -> 
         gaps=tuple(gaps(rates, config, compared)),
         blocking=config.blocking,
         min_slice_examples=config.min_slice_examples,
+        caveats={f: text for f, text in config.caveats if f in config.slice_features},
     )
 
 

@@ -28,6 +28,7 @@ def config_from_json(text: str) -> FairnessConfig:
     for key in ("features", "extra_slice_features", "thresholds"):
         if data.get(key) is not None:
             data[key] = tuple(data[key])
+    data["caveats"] = tuple(tuple(pair) for pair in data.get("caveats", ()))
     return FairnessConfig(**data)
 
 

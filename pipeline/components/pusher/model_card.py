@@ -68,6 +68,16 @@ def limitations(spec) -> list[str]:
     return list(spec.limitations or GENERIC_LIMITATIONS)
 
 
+def owners(spec) -> list[dict]:
+    """The dataset file's owners (name, contact); none given is said on the card."""
+    return [owner.model_dump() for owner in spec.owners]
+
+
+def ethical_considerations(spec) -> list[dict]:
+    """The dataset file's risks of using the model (name, mitigation_strategy)."""
+    return [risk.model_dump() for risk in spec.ethical_considerations]
+
+
 def slice_metrics(task: str) -> tuple[str, ...]:
     """Metrics of each slice table: the count and the task's main metrics."""
     if task == "regression":
@@ -212,6 +222,7 @@ def fairness_section(outcome) -> dict | None:
         "blocking": outcome.blocking,
         "blocked": outcome.blocked,
         "breaches": [describe(g) for g in outcome.breaches],
+        "caveats": outcome.caveat_lines(),
         "gaps": [g.as_dict() for g in outcome.gaps],
     }
 
@@ -269,8 +280,10 @@ def build_card(
             "label": spec.label.key,
             "classes": list(spec.class_names()),
         },
+        "owners": owners(spec),
         "intended_use": intended_use(spec),
         "limitations": limitations(spec),
+        "ethical_considerations": ethical_considerations(spec),
         "data": data_section(
             artifacts.get("statistics"), artifacts.get("examples"), provenance, spec.time_feature
         ),
@@ -342,8 +355,12 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
             ],
         )
     )
+    sections.append(("Owners", _owner_blocks(card.get("owners", []))))
     sections.append(("Intended use", list(card["intended_use"])))
     sections.append(("Limits", list(card["limitations"])))
+    sections.append(
+        ("Ethical considerations", _consideration_blocks(card.get("ethical_considerations", [])))
+    )
     data_rows = [["rows " + split, fmt(n)] for split, n in data["rows"].items()]
     if data["date_range"]:
         data_rows.append(["data from", data["date_range"][0]])
@@ -441,6 +458,32 @@ def _blocks(card: dict) -> list[tuple[str, list]]:
     return sections
 
 
+# Said on a card whose dataset file does not fill a section: an empty section would
+# read as "nothing to say".
+NO_OWNERS = "No owner is named in the dataset file ([[owners]] name, contact)."
+NO_CONSIDERATIONS = (
+    "No ethical considerations are recorded in the dataset file "
+    "([[ethical_considerations]] name, mitigation_strategy)."
+)
+
+
+def _owner_blocks(found: list[dict]) -> list:
+    if not found:
+        return [NO_OWNERS]
+    return [(["name", "contact"], [[o["name"], o["contact"]] for o in found])]
+
+
+def _consideration_blocks(found: list[dict]) -> list:
+    if not found:
+        return [NO_CONSIDERATIONS]
+    return [
+        (
+            ["risk", "mitigation strategy"],
+            [[c["name"], c["mitigation_strategy"]] for c in found],
+        )
+    ]
+
+
 def fairness_status(fairness: dict | None, blocked: bool) -> str:
     """The fairness check's result in words that do not overstate it: gaps over the
     limit in the reporting-only mode did not block, but they did not pass either."""
@@ -450,7 +493,8 @@ def fairness_status(fairness: dict | None, blocked: bool) -> str:
         return "did not run"
     breaches = len(fairness["breaches"])
     if breaches:
-        return f"reported, not blocking: {breaches} gap(s) over the limit"
+        gaps = "gap" if breaches == 1 else "gaps"
+        return f"reported, not blocking: {breaches} {gaps} over the limit"
     return "passed"
 
 
@@ -498,6 +542,9 @@ def _fairness_blocks(fairness: dict | None) -> list:
         blocks.append(("items", fairness["breaches"]))
     else:
         blocks.append("No gap is over its limit.")
+    if fairness.get("caveats"):
+        blocks.append("Read the gaps with the dataset's caveats:")
+        blocks.append(("items", fairness["caveats"]))
     blocks.append(
         (
             ["feature", "rate", "threshold", "gap", "limit", "highest", "lowest", "slices"],

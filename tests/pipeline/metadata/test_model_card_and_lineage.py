@@ -116,7 +116,15 @@ def test_the_markdown_and_html_cards_show_the_same_numbers(card, pushed):
     auc = model_card.fmt(card["metrics"]["overall"]["auc"])
     assert f"| auc | {auc} |" in markdown
     assert f"<td>auc</td><td>{auc}</td>" in page
-    for title in ("Intended use", "Limits", "Data", "Features", "Metrics", "Fairness"):
+    for title in ("Owners", "Intended use", "Limits", "Ethical considerations", "Data"):
+        assert f"## {title}" in markdown and f"<h2>{title}</h2>" in page
+    (owner,) = card["owners"]
+    assert f"| {owner['name']} | {owner['contact']} |" in markdown
+    assert card["ethical_considerations"][0]["mitigation_strategy"] in markdown
+    # Taxi's caveat beside its gaps, as its dataset file words it.
+    (caveat,) = card["fairness"]["caveats"]
+    assert caveat.startswith("payment_type: Cash tips are not recorded") and caveat in markdown
+    for title in ("Features", "Metrics", "Fairness"):
         assert f"## {title}" in markdown and f"<h2>{title}</h2>" in page
     for title in ("Attributions", "Hyperparameters", "Blessing", "Lineage"):
         assert f"## {title}" in markdown and f"<h2>{title}</h2>" in page
@@ -125,7 +133,8 @@ def test_the_markdown_and_html_cards_show_the_same_numbers(card, pushed):
     assert "<script" not in page
     # Gaps over the limit in the reporting-only mode are not "passed".
     breaches = len(card["fairness"]["breaches"])
-    expected = f"reported, not blocking: {breaches} gap(s) over the limit" if breaches else "passed"
+    gaps = "gap" if breaches == 1 else "gaps"
+    expected = f"reported, not blocking: {breaches} {gaps} over the limit" if breaches else "passed"
     assert f"| fairness check | {expected} |" in markdown
 
 

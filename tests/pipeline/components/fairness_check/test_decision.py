@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -114,3 +115,27 @@ def test_a_regression_compares_the_mean_absolute_error_without_a_limit_by_defaul
     limited = FairnessConfig(features=("sex",), min_slice_examples=10, max_error_gap=100.0)
     (gap,) = fairness.gaps(fairness.slice_rates(metrics, limited, compared), limited, compared)
     assert gap.breached
+
+
+def test_the_caveats_travel_with_the_outcome_and_read_in_the_gaps_order():
+    config = FairnessConfig(features=FEATURES, thresholds=(0.5,))
+    compared = measures(BINARY, config)
+    rates = fairness.slice_rates(_metrics({"Cash": (500, 0.05, 0.9)}), config, compared)
+    outcome = fairness.FairnessOutcome(
+        rates=tuple(rates),
+        gaps=tuple(fairness.gaps(rates, config, compared)),
+        blocking=False,
+        min_slice_examples=100,
+        caveats={"company": "Small companies.", "payment_type": "Cash tips are not recorded."},
+    )
+
+    again = fairness.FairnessOutcome.from_json(outcome.to_json())
+    assert again == outcome
+    assert again.caveat_lines() == [
+        "payment_type: Cash tips are not recorded.",
+        "company: Small companies.",
+    ]
+    # A result written before caveats existed still reads.
+    old = json.loads(outcome.to_json())
+    del old["caveats"]
+    assert fairness.FairnessOutcome.from_json(json.dumps(old)).caveats == {}

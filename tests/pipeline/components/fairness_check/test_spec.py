@@ -16,6 +16,7 @@ def test_the_config_survives_the_component_parameter_round_trip():
         thresholds=(0.25, 0.75),
         max_false_positive_rate_gap=0.2,
         blocking=True,
+        caveats=(("payment_type", "Cash tips are not recorded."),),
     )
     again = fairness.config_from_json(fairness.config_to_json(config))
     assert again == config
@@ -51,3 +52,33 @@ def test_slices_of_a_column_the_model_does_not_read_are_refused():
             dataset=taxi_facts.spec(),
             fairness=FairnessConfig(extra_slice_features=("tips",)),
         )
+
+
+def test_the_taxi_caveat_comes_from_the_dataset_file_to_the_check():
+    config = FairnessConfig.from_dataset(taxi_facts.spec())
+
+    (caveat,) = config.caveats
+    assert caveat[0] == "payment_type"
+    assert "Cash tips are not recorded" in caveat[1]
+
+
+def test_a_pipeline_config_gets_the_datasets_caveats_unless_given_its_own():
+    from pipeline.config import PipelineConfig
+
+    def config(fairness):
+        return PipelineConfig(
+            pipeline_name="t",
+            pipeline_root="/p",
+            data_root="/d",
+            schema_path="/s",
+            serving_dir="/v",
+            metadata_path=None,
+            dataset=taxi_facts.spec(),
+            fairness=fairness,
+        )
+
+    filled = config(FairnessConfig()).fairness
+    assert filled.features == taxi_facts.fairness_features()
+    assert [f for f, _ in filled.caveats] == ["payment_type"]
+    own = (("company", "Small companies."),)
+    assert config(FairnessConfig(caveats=own)).fairness.caveats == own
