@@ -7,11 +7,11 @@ config, the SavedModel tags). REST requests become the equivalent
 handles both APIs. These builders run on the log writer's thread, not on the
 request path.
 
-A gRPC request is logged from the bytes it arrived as (`GrpcCall`): the
-record's bytes are assembled around them, without copying the parsed request
-into a new message and serializing it again. That is TF Serving's own
-logger's economy, and here it matters: copying and re-serializing the taxi
-request's 16-entry input map cost ~0.3 ms of CPU per record (docs/benchmarks.md).
+A gRPC request is logged from the bytes it arrived as (`GrpcCall`), a REST
+`:predict` from bytes encoded straight from its arrays: the record's bytes are
+assembled around them (`serving.wire`), without building the request as a
+message and serializing it. Building the taxi request's 16-entry input map as
+a message cost ~0.3-0.4 ms of CPU per record (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from tensorflow_serving.apis import (
     input_pb2,
     logging_pb2,
     model_pb2,
+    predict_pb2,
     prediction_log_pb2,
     regression_pb2,
 )
 
-from serving import inference
+from serving import inference, wire
 from serving.servable import SERVE_TAG
 from serving.tensors import to_tensor_proto
 
@@ -101,30 +102,18 @@ def _assembled(call: GrpcCall, sampling_rate: float, timestamp_secs: int) -> tup
     metadata = logging_pb2.LogMetadata()
     _set_metadata(metadata, _answered(field, call.response), sampling_rate, timestamp_secs)
     entry_type = PredictionLog.DESCRIPTOR.fields_by_name[field].message_type.fields_by_name
-    entry = _field(entry_type["request"].number, call.request) + _field(
+    entry = wire.field(entry_type["request"].number, call.request) + wire.field(
         entry_type["response"].number, call.response.SerializeToString()
     )
-    data = _field(_METADATA_FIELD, metadata.SerializeToString()) + _field(
-        PredictionLog.DESCRIPTOR.fields_by_name[field].number, entry
+    data = wire.field(_METADATA_FIELD, metadata.SerializeToString()) + wire.field(
+        wire.number(PredictionLog, field), entry
     )
     return data, metadata.model_spec.version.value
 
 
-_METADATA_FIELD = PredictionLog.DESCRIPTOR.fields_by_name["log_metadata"].number
-_LENGTH_DELIMITED = 2  # the wire type of strings, bytes and messages
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | _LENGTH_DELIMITED) + _varint(len(payload)) + payload
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+_METADATA_FIELD = wire.number(PredictionLog, "log_metadata")
+_PREDICT_MODEL_SPEC = wire.number(predict_pb2.PredictRequest, "model_spec")
+_PREDICT_INPUTS = wire.number(predict_pb2.PredictRequest, "inputs")
 
 
 def from_grpc(api: str, request, response) -> PredictionLog:
@@ -141,18 +130,17 @@ def rest_predict(
     inputs: Mapping[str, np.ndarray],
     response_spec: model_pb2.ModelSpec,
     outputs: Mapping[str, np.ndarray],
-) -> PredictionLog:
-    """A record of a REST `:predict`, as the equivalent PredictRequest/Response."""
-    record = PredictionLog()
-    request = record.predict_log.request
-    request.model_spec.CopyFrom(request_spec)
-    for alias, array in inputs.items():
-        request.inputs[alias].CopyFrom(to_tensor_proto(array))
-    response = record.predict_log.response
-    response.model_spec.CopyFrom(response_spec)
+) -> GrpcCall:
+    """A record of a REST `:predict`, as the equivalent PredictRequest/Response.
+
+    The request's bytes are encoded straight from the decoded arrays (`serving.wire`).
+    """
+    request = wire.field(_PREDICT_MODEL_SPEC, request_spec.SerializeToString())
+    request += wire.tensor_map(_PREDICT_INPUTS, inputs)
+    response = predict_pb2.PredictResponse(model_spec=response_spec)
     for alias, array in outputs.items():
         response.outputs[alias].CopyFrom(to_tensor_proto(array))
-    return record
+    return GrpcCall("predict", request, response)
 
 
 def rest_classify(

@@ -51,9 +51,14 @@ def numpy_dtype(dtype: int) -> np.dtype:
 
 def datatype_of(array: np.ndarray) -> int:
     """The TF `DataType` enum value of a numpy array (object arrays are strings)."""
-    if array.dtype == object or array.dtype.kind in "SU":
+    return _datatype_of_dtype(array.dtype)
+
+
+@functools.cache
+def _datatype_of_dtype(dtype: np.dtype) -> int:
+    if dtype.kind in "OSU":
         return types_pb2.DT_STRING
-    return tf.dtypes.as_dtype(array.dtype).as_datatype_enum
+    return tf.dtypes.as_dtype(dtype).as_datatype_enum
 
 
 # The dtypes requests carry, decoded here without `tf.make_ndarray`: it compares

@@ -14,7 +14,7 @@ def _spec(version=None):
 
 def test_dropped_tensor_inputs_are_removed_and_the_rest_kept():
     arrays = {name: np.array([1.0], np.float32) for name in ("email", "fare", "tips")}
-    record = prediction_log.rest_predict(_spec(), arrays, _spec(7), {"y": arrays["fare"]})
+    record = prediction_log.rest_predict(_spec(), arrays, _spec(7), {"y": arrays["fare"]}).record()
     prediction_log.drop_columns(record, ["email", "not_sent"])
 
     assert set(record.predict_log.request.inputs) == {"fare", "tips"}

@@ -1,18 +1,23 @@
-"""The request log's record bytes for a gRPC call, assembled around the request as received."""
+"""The request log's records assembled from bytes: a gRPC request as received, a REST
+request encoded from its arrays (serving.wire)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import tensorflow as tf
 from tensorflow.core.example import example_pb2
 from tensorflow.core.framework import tensor_pb2, types_pb2
 from tensorflow_serving.apis import (
     classification_pb2,
     inference_pb2,
+    model_pb2,
     predict_pb2,
     regression_pb2,
 )
 
-from serving import prediction_log
+from serving import prediction_log, wire
+from serving.tensors import to_tensor_proto
 
 
 def _predict_call() -> tuple[predict_pb2.PredictRequest, predict_pb2.PredictResponse]:
@@ -119,3 +124,54 @@ def test_dropped_columns_are_removed_from_the_logged_request_only():
     logged = prediction_log.PredictionLog.FromString(data).predict_log.request
     assert set(logged.inputs) == {"fare", "trip_miles"}
     assert "company" in request.inputs  # the served request is untouched
+
+
+ARRAYS = {
+    "float32": np.array([[1.5], [-2.25]], dtype=np.float32),
+    "float64": np.array([1e300, -0.0, np.nan]),
+    "int32": np.array([[1, -2, 3]], dtype=np.int32),
+    "int8": np.array([-128, 127], dtype=np.int8),
+    "uint16": np.array([65535, 0], dtype=np.uint16),
+    "int64": np.array([2**40, -1, -(2**63)], dtype=np.int64),
+    "uint64": np.array([2**64 - 1], dtype=np.uint64),
+    "bool": np.array([True, False]),
+    "strings": np.array([b"Flash Cab", b"Taxi Affiliation", b""], dtype=object),
+    "unicode": np.array(["Cash", "Crédit"]),
+    "half": np.array([1.5, -2.0], dtype=np.float16),
+    "complex": np.array([1 + 2j], dtype=np.complex64),
+    "scalar": np.float32(4.0),
+    "empty": np.zeros((0, 3), dtype=np.float32),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAYS))
+def test_hand_encoded_tensors_are_the_ones_the_message_path_builds(name):
+    array = np.asarray(ARRAYS[name])
+
+    encoded = wire.tensor(array)
+
+    assert encoded == to_tensor_proto(array).SerializeToString()
+    assert tensor_pb2.TensorProto.FromString(encoded).SerializeToString() == encoded
+
+
+def test_a_rest_predict_record_holds_the_request_a_grpc_client_would_send():
+    inputs = {"fare": np.array([12.5, 3.0], np.float32), "company": np.array([b"a", b"b"], object)}
+    outputs = {"outputs": np.array([[0.25], [0.75]], np.float32)}
+    asked = prediction_log.requested_spec("taxi", None, "stable", "")
+    answered = model_pb2.ModelSpec(name="taxi", signature_name="serving_default")
+    answered.version.value = 5
+
+    data, version = prediction_log.serialize(
+        prediction_log.rest_predict(asked, inputs, answered, outputs), (), 1.0, 7
+    )
+
+    record = prediction_log.PredictionLog.FromString(data)
+    request = record.predict_log.request
+    assert version == 5
+    assert request.model_spec == asked
+    assert set(request.inputs) == set(inputs)
+    for name, array in inputs.items():
+        np.testing.assert_array_equal(tf.make_ndarray(request.inputs[name]), array)
+    logged = tf.make_ndarray(record.predict_log.response.outputs["outputs"])
+    np.testing.assert_array_equal(logged, outputs["outputs"])
+    assert record.log_metadata.model_spec == answered

@@ -73,7 +73,9 @@ def _record(x: float) -> prediction_log_pb2.PredictionLog:
     request_spec = prediction_log.requested_spec(M, None, None, "")
     answered = prediction_log.requested_spec(M, VERSION, None, "serving_default")
     x_array = np.array([x], dtype=np.float32)
-    return prediction_log.rest_predict(request_spec, {"x": x_array}, answered, {"y": x_array})
+    return prediction_log.rest_predict(
+        request_spec, {"x": x_array}, answered, {"y": x_array}
+    ).record()
 
 
 def test_a_full_queue_drops_and_counts_without_blocking(tmp_path):

@@ -43,7 +43,7 @@ def test_logs_of_a_version_without_ml_metadata_are_reported_unchecked(tmp_path, 
     answered = prediction_log.requested_spec("taxi", 7, None, "serving_default")
     record = prediction_log.rest_predict(
         spec, {"fare": np.array([1.0], np.float32)}, answered, {"p": np.array([0.5], np.float32)}
-    )
+    ).record()
     prediction_log.fill_metadata(record, 1.0, 1_700_000_000)
     folder = model_folder(logs, "taxi") / "7"
     folder.mkdir(parents=True)

@@ -19,7 +19,7 @@ def _record(model: str, version: int, x: float, at: int):
     spec = prediction_log.requested_spec(model, None, None, "")
     answered = prediction_log.requested_spec(model, version, None, "serving_default")
     array = np.array([x], dtype=np.float32)
-    record = prediction_log.rest_predict(spec, {"x": array}, answered, {"y": array})
+    record = prediction_log.rest_predict(spec, {"x": array}, answered, {"y": array}).record()
     prediction_log.fill_metadata(record, 1.0, at)
     return record
 

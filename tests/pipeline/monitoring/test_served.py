@@ -22,7 +22,7 @@ def _predict(fares, companies, hours, probabilities):
         "trip_start_hour": np.array(hours, np.int64),
     }
     outputs = {"p": np.array(probabilities, np.float32)}
-    return prediction_log.rest_predict(spec, inputs, answered, outputs)
+    return prediction_log.rest_predict(spec, inputs, answered, outputs).record()
 
 
 def _regress(fare: float):

@@ -1,0 +1,137 @@
+"""Protobuf wire encoding by hand, for the few messages the request log assembles.
+
+The request log writes every sampled request; building those records as
+protobuf messages costs ~0.3-0.4 ms of CPU each with the installed protobuf
+(maps of TensorProtos are slow to fill and to serialize), which a busy server
+pays in throughput (docs/benchmarks.md, "Request logging"). Encoding is
+concatenation: a length-delimited field is its tag, its length and its bytes.
+Field numbers are read from the generated descriptors, never written down.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+import numpy as np
+from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+
+from serving.tensors import datatype_of, to_tensor_proto
+
+_VARINT, _LENGTH_DELIMITED = 0, 2  # wire types
+
+
+def number(message_type, field_name: str) -> int:
+    """The field number of `message_type.field_name`, from its descriptor."""
+    return message_type.DESCRIPTOR.fields_by_name[field_name].number
+
+
+_TENSOR_DTYPE = number(tensor_pb2.TensorProto, "dtype")
+_TENSOR_SHAPE = number(tensor_pb2.TensorProto, "tensor_shape")
+_STRING_VAL = number(tensor_pb2.TensorProto, "string_val")
+_SHAPE_DIM = number(tensor_shape_pb2.TensorShapeProto, "dim")
+_DIM_SIZE = number(tensor_shape_pb2.TensorShapeProto.Dim, "size")
+_MAP_KEY, _MAP_VALUE = 1, 2  # every protobuf map entry is {key = 1, value = 2}
+
+
+def field(field_number: int, payload: bytes) -> bytes:
+    """A length-delimited field (bytes, string or message)."""
+    return _tag(field_number, _LENGTH_DELIMITED) + varint(len(payload)) + payload
+
+
+def varint_field(field_number: int, value: int) -> bytes:
+    """A non-negative integer or enum field."""
+    return _tag(field_number, _VARINT) + varint(value)
+
+
+_ONE_BYTE = [bytes((value,)) for value in range(0x80)]
+
+
+def varint(value: int) -> bytes:
+    """Base-128 varint of a non-negative integer."""
+    if value < 0x80:
+        return _ONE_BYTE[value]
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+@functools.cache
+def _tag(field_number: int, wire_type: int) -> bytes:
+    return varint(field_number << 3 | wire_type)
+
+
+def tensor_map(field_number: int, arrays: Mapping[str, np.ndarray]) -> bytes:
+    """A `map<string, TensorProto>` field (e.g. PredictRequest.inputs)."""
+    return b"".join(
+        field(field_number, _map_key(name) + field(_MAP_VALUE, tensor(array)))
+        for name, array in arrays.items()
+    )
+
+
+def tensor(array: np.ndarray) -> bytes:
+    """A `TensorProto` of an array, byte for byte what `serving.tensors.to_tensor_proto`
+    serializes to (`Tensor::AsProtoField`: the typed repeated field of its dtype)."""
+    array = np.asarray(array)
+    dtype = datatype_of(array)
+    encode = _VALUES.get(dtype)
+    if encode is None:  # rare dtypes (half, complex): the message path
+        return to_tensor_proto(array).SerializeToString()
+    header = _tensor_header(dtype, array.shape)
+    if array.size == 0:
+        return header
+    return header + encode(array.ravel())
+
+
+def _packed_fixed(field_name: str, little_endian: str):
+    field_number = number(tensor_pb2.TensorProto, field_name)
+    return lambda flat: field(field_number, flat.astype(little_endian).tobytes())
+
+
+def _packed_varints(field_name: str):
+    field_number = number(tensor_pb2.TensorProto, field_name)
+    # Negative integers are varints of their 64-bit two's complement, as protobuf does.
+    return lambda flat: field(
+        field_number, b"".join(varint(int(v) & _UINT64_MASK) for v in flat.tolist())
+    )
+
+
+def _strings(flat: np.ndarray) -> bytes:
+    return b"".join(field(_STRING_VAL, _as_bytes(v)) for v in flat)
+
+
+_UINT64_MASK = (1 << 64) - 1
+_VALUES = {
+    types_pb2.DT_FLOAT: _packed_fixed("float_val", "<f4"),
+    types_pb2.DT_DOUBLE: _packed_fixed("double_val", "<f8"),
+    types_pb2.DT_BOOL: _packed_fixed("bool_val", "u1"),  # 0/1: one-byte varints
+    types_pb2.DT_INT32: _packed_varints("int_val"),
+    types_pb2.DT_INT16: _packed_varints("int_val"),
+    types_pb2.DT_INT8: _packed_varints("int_val"),
+    types_pb2.DT_UINT8: _packed_varints("int_val"),
+    types_pb2.DT_UINT16: _packed_varints("int_val"),
+    types_pb2.DT_INT64: _packed_varints("int64_val"),
+    types_pb2.DT_UINT32: _packed_varints("uint32_val"),
+    types_pb2.DT_UINT64: _packed_varints("uint64_val"),
+    types_pb2.DT_STRING: _strings,
+}
+
+
+# Requests repeat the same few names, dtypes and shapes: their bytes are kept.
+@functools.lru_cache(maxsize=4096)
+def _map_key(name: str) -> bytes:
+    return field(_MAP_KEY, name.encode())
+
+
+@functools.lru_cache(maxsize=4096)
+def _tensor_header(dtype: int, shape: tuple[int, ...]) -> bytes:
+    # proto3 leaves a field at its default (a 0 size) out of the bytes.
+    dims = b"".join(field(_SHAPE_DIM, varint_field(_DIM_SIZE, d) if d else b"") for d in shape)
+    return varint_field(_TENSOR_DTYPE, dtype) + field(_TENSOR_SHAPE, dims)
+
+
+def _as_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
