@@ -108,7 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     flag("--enable_model_warmup", True, "replay assets.extra/tf_serving_warmup_requests")
     add("--num_request_iterations_for_warmup", type=int, default=1)
-    add("--grpc_max_threads", type=int, default=None, help="gRPC worker threads")
+    add(
+        "--grpc_max_threads",
+        type=int,
+        default=None,
+        help="worker threads for batched, large and ReloadConfig gRPC calls",
+    )
     add("--grpc_socket_path", default=None, help="also serve gRPC on this UNIX socket")
     flag(
         "--enable_signature_method_name_check",
