@@ -117,12 +117,8 @@ _PREDICT_INPUTS = wire.number(predict_pb2.PredictRequest, "inputs")
 
 
 def from_grpc(api: str, request, response) -> PredictionLog:
-    """A record of a gRPC call (`api` is one of LOGGED_APIS)."""
-    record = PredictionLog()
-    entry = getattr(record, _LOG_FIELDS[api])
-    entry.request.CopyFrom(request)
-    entry.response.CopyFrom(response)
-    return record
+    """A record of a gRPC call (`api` is one of LOGGED_APIS), from its messages."""
+    return GrpcCall(api, request.SerializeToString(), response).record()
 
 
 def rest_predict(
