@@ -45,16 +45,7 @@ def long_form(rows) -> pd.DataFrame:
 
 @pytest.fixture
 def section(monkeypatch, tmp_path):
-    found = evaluation.Evaluation(
-        metrics=long_form(SLICES),
-        thresholds=pd.DataFrame(columns=["metric", "slice", "required", "measured", "result"]),
-        validation_ok=True,
-        blessed=True,
-        baseline_uri=None,
-    )
-    monkeypatch.setattr(evaluation, "load", lambda run: found)
-    run = Run(tmp_path, "taxi", "run-1", STARTED, steps={}, outputs={}, inputs={})
-    return evaluation.report(run, with_charts=False)
+    return _section_of(long_form(SLICES), (), monkeypatch, tmp_path)
 
 
 def test_without_a_fairness_check_the_default_minimum_slice_size_applies(section):
