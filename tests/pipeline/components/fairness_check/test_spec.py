@@ -38,20 +38,25 @@ def test_bad_settings_are_refused_with_the_reason(kwargs, message):
         FairnessConfig(**kwargs)
 
 
-def test_slices_of_a_column_the_model_does_not_read_are_refused():
+def _pipeline_config(fairness: FairnessConfig):
+    """A taxi PipelineConfig with `fairness` (its paths are never used)."""
     from pipeline.config import PipelineConfig
 
+    return PipelineConfig(
+        pipeline_name="t",
+        pipeline_root="/p",
+        data_root="/d",
+        schema_path="/s",
+        serving_dir="/v",
+        metadata_path=None,
+        dataset=taxi_facts.spec(),
+        fairness=fairness,
+    )
+
+
+def test_slices_of_a_column_the_model_does_not_read_are_refused():
     with pytest.raises(ValueError, match="fairness slice features must be model features"):
-        PipelineConfig(
-            pipeline_name="t",
-            pipeline_root="/p",
-            data_root="/d",
-            schema_path="/s",
-            serving_dir="/v",
-            metadata_path=None,
-            dataset=taxi_facts.spec(),
-            fairness=FairnessConfig(extra_slice_features=("tips",)),
-        )
+        _pipeline_config(FairnessConfig(extra_slice_features=("tips",)))
 
 
 def test_the_taxi_caveat_comes_from_the_dataset_file_to_the_check():
@@ -63,22 +68,8 @@ def test_the_taxi_caveat_comes_from_the_dataset_file_to_the_check():
 
 
 def test_a_pipeline_config_gets_the_datasets_caveats_unless_given_its_own():
-    from pipeline.config import PipelineConfig
-
-    def config(fairness):
-        return PipelineConfig(
-            pipeline_name="t",
-            pipeline_root="/p",
-            data_root="/d",
-            schema_path="/s",
-            serving_dir="/v",
-            metadata_path=None,
-            dataset=taxi_facts.spec(),
-            fairness=fairness,
-        )
-
-    filled = config(FairnessConfig()).fairness
+    filled = _pipeline_config(FairnessConfig()).fairness
     assert filled.features == taxi_facts.fairness_features()
     assert [f for f, _ in filled.caveats] == ["payment_type"]
     own = (("company", "Small companies."),)
-    assert config(FairnessConfig(caveats=own)).fairness.caveats == own
+    assert _pipeline_config(FairnessConfig(caveats=own)).fairness.caveats == own
