@@ -11,6 +11,7 @@ record, and one whose server crashed leaves only `.inprogress` files behind.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -33,6 +34,7 @@ class RotationLimits:
     max_seconds: float = 600.0
 
 
+@functools.lru_cache(maxsize=64)  # the writer asks once per record
 def version_folder(prefix: str, model_name: str, version: int) -> str:
     """Where one model version's files go; the name is quoted so it stays one folder."""
     return os.path.join(prefix, quote(model_name, safe=""), str(version))

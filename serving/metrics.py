@@ -100,9 +100,9 @@ class ServingMetrics:
         """Records the size of one batch the batcher ran."""
         self._batch_size.labels(model_name).observe(rows)
 
-    def record_request_log(self, model_name: str, outcome: str) -> None:
-        """Counts one sampled request's log record by outcome (see serving.request_log)."""
-        self._request_log.labels(model_name, outcome).inc()
+    def record_request_log(self, model_name: str, outcome: str, count: int = 1) -> None:
+        """Counts sampled requests' log records by outcome (see serving.request_log)."""
+        self._request_log.labels(model_name, outcome).inc(count)
 
     def exposition(self) -> bytes:
         """The Prometheus text page."""

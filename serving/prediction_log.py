@@ -17,6 +17,7 @@ a message cost ~0.3-0.4 ms of CPU per record (docs/benchmarks.md).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -98,20 +99,39 @@ def _assembled(call: GrpcCall, sampling_rate: float, timestamp_secs: int) -> tup
     Protobuf's encoding of a message field is its tag, its length and its
     bytes, so `{metadata, <api>_log: {request, response}}` is concatenation.
     """
-    field = _LOG_FIELDS[call.api]
-    metadata = logging_pb2.LogMetadata()
-    _set_metadata(metadata, _answered(field, call.response), sampling_rate, timestamp_secs)
-    entry_type = PredictionLog.DESCRIPTOR.fields_by_name[field].message_type.fields_by_name
-    entry = wire.field(entry_type["request"].number, call.request) + wire.field(
-        entry_type["response"].number, call.response.SerializeToString()
+    log_field, request_field, response_field = _ENTRY_FIELDS[call.api]
+    answered = _answered(_LOG_FIELDS[call.api], call.response)
+    metadata, version = _metadata_field(answered.SerializeToString(), sampling_rate, timestamp_secs)
+    entry = wire.field(request_field, call.request) + wire.field(
+        response_field, call.response.SerializeToString()
     )
-    data = wire.field(_METADATA_FIELD, metadata.SerializeToString()) + wire.field(
-        wire.number(PredictionLog, field), entry
-    )
-    return data, metadata.model_spec.version.value
+    return metadata + wire.field(log_field, entry), version
 
 
+def _entry_fields(log_field: str) -> tuple[int, int, int]:
+    """Field numbers of `<api>_log` in PredictionLog and of its request and response."""
+    entry = PredictionLog.DESCRIPTOR.fields_by_name[log_field].message_type.fields_by_name
+    return wire.number(PredictionLog, log_field), entry["request"].number, entry["response"].number
+
+
+_ENTRY_FIELDS = {api: _entry_fields(log_field) for api, log_field in _LOG_FIELDS.items()}
 _METADATA_FIELD = wire.number(PredictionLog, "log_metadata")
+
+
+@functools.lru_cache(maxsize=256)
+def _metadata_field(
+    answered_spec: bytes, sampling_rate: float, timestamp_secs: int
+) -> tuple[bytes, int]:
+    """The encoded `log_metadata` field and the answering version.
+
+    Cached: every record of one version, rate and second has the same metadata.
+    """
+    metadata = logging_pb2.LogMetadata()
+    spec = model_pb2.ModelSpec.FromString(answered_spec)
+    _set_metadata(metadata, spec, sampling_rate, timestamp_secs)
+    return wire.field(_METADATA_FIELD, metadata.SerializeToString()), spec.version.value
+
+
 _PREDICT_MODEL_SPEC = wire.number(predict_pb2.PredictRequest, "model_spec")
 _PREDICT_INPUTS = wire.number(predict_pb2.PredictRequest, "inputs")
 
