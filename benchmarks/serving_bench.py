@@ -578,12 +578,17 @@ def measure(
 
 
 def phases(clients: int) -> list[Phase]:
-    """The in-process calls (back to back, then paced), then each served configuration."""
+    """The in-process calls (back to back, then paced), then each served configuration.
+
+    The servers take turns at each protocol and client count, so the phases the
+    logging ratio compares (logged and plain, same clients) run back to back:
+    on a noisy machine, minutes between them moved that ratio by 0.1-0.2.
+    """
     served = [
         Phase(server, protocol, n)
-        for server in SERVERS
         for protocol in PROTOCOLS
         for n in (1, clients)
+        for server in SERVERS
     ]
     local = [Phase(IN_PROCESS, name, 1) for name in (SIGNATURE, SESSION)]
     paced = [Phase(IN_PROCESS, name + PACED, 1) for name in (SIGNATURE, SESSION)]
