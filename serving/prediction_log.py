@@ -33,7 +33,6 @@ from tensorflow_serving.apis import (
 
 from serving import inference, wire
 from serving.servable import SERVE_TAG
-from serving.tensors import to_tensor_proto
 
 PredictionLog = prediction_log_pb2.PredictionLog
 # The gRPC API name -> the PredictionLog field its request and response go in.
@@ -60,19 +59,37 @@ def requested_spec(
 
 @dataclasses.dataclass(frozen=True)
 class GrpcCall:
-    """A logged gRPC call: the request as received (wire bytes) and its response."""
+    """A logged call as gRPC carries it: the request's wire bytes and the response.
+
+    The response is the message, or its wire bytes together with `answered`
+    (the spec of the version that answered, which the log's metadata names).
+    """
 
     api: str  # one of LOGGED_APIS
     request: bytes
     response: object
+    answered: model_pb2.ModelSpec | None = None
 
     def record(self) -> PredictionLog:
         """The call as a PredictionLog message (for edits such as dropped columns)."""
         record = PredictionLog()
         entry = getattr(record, _LOG_FIELDS[self.api])
         entry.request.MergeFromString(self.request)
-        entry.response.CopyFrom(self.response)
+        if isinstance(self.response, bytes):
+            entry.response.MergeFromString(self.response)
+        else:
+            entry.response.CopyFrom(self.response)
         return record
+
+    def response_bytes(self) -> bytes:
+        if isinstance(self.response, bytes):
+            return self.response
+        return self.response.SerializeToString()
+
+    def answered_spec(self) -> model_pb2.ModelSpec:
+        if self.answered is not None:
+            return self.answered
+        return _answered(_LOG_FIELDS[self.api], self.response)
 
 
 def serialize(
@@ -100,10 +117,10 @@ def _assembled(call: GrpcCall, sampling_rate: float, timestamp_secs: int) -> tup
     bytes, so `{metadata, <api>_log: {request, response}}` is concatenation.
     """
     log_field, request_field, response_field = _ENTRY_FIELDS[call.api]
-    answered = _answered(_LOG_FIELDS[call.api], call.response)
-    metadata, version = _metadata_field(answered.SerializeToString(), sampling_rate, timestamp_secs)
+    answered = call.answered_spec().SerializeToString()
+    metadata, version = _metadata_field(answered, sampling_rate, timestamp_secs)
     entry = wire.field(request_field, call.request) + wire.field(
-        response_field, call.response.SerializeToString()
+        response_field, call.response_bytes()
     )
     return metadata + wire.field(log_field, entry), version
 
@@ -134,6 +151,8 @@ def _metadata_field(
 
 _PREDICT_MODEL_SPEC = wire.number(predict_pb2.PredictRequest, "model_spec")
 _PREDICT_INPUTS = wire.number(predict_pb2.PredictRequest, "inputs")
+_RESPONSE_MODEL_SPEC = wire.number(predict_pb2.PredictResponse, "model_spec")
+_RESPONSE_OUTPUTS = wire.number(predict_pb2.PredictResponse, "outputs")
 
 
 def from_grpc(api: str, request, response) -> PredictionLog:
@@ -149,14 +168,14 @@ def rest_predict(
 ) -> GrpcCall:
     """A record of a REST `:predict`, as the equivalent PredictRequest/Response.
 
-    The request's bytes are encoded straight from the decoded arrays (`serving.wire`).
+    The request's and the response's bytes are encoded straight from the arrays
+    (`serving.wire`).
     """
     request = wire.field(_PREDICT_MODEL_SPEC, request_spec.SerializeToString())
     request += wire.tensor_map(_PREDICT_INPUTS, inputs)
-    response = predict_pb2.PredictResponse(model_spec=response_spec)
-    for alias, array in outputs.items():
-        response.outputs[alias].CopyFrom(to_tensor_proto(array))
-    return GrpcCall("predict", request, response)
+    response = wire.field(_RESPONSE_MODEL_SPEC, response_spec.SerializeToString())
+    response += wire.tensor_map(_RESPONSE_OUTPUTS, outputs)
+    return GrpcCall("predict", request, response, answered=response_spec)
 
 
 def rest_classify(

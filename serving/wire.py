@@ -66,58 +66,64 @@ def _tag(field_number: int, wire_type: int) -> bytes:
 
 def tensor_map(field_number: int, arrays: Mapping[str, np.ndarray]) -> bytes:
     """A `map<string, TensorProto>` field (e.g. PredictRequest.inputs)."""
-    return b"".join(
-        field(field_number, _map_key(name) + field(_MAP_VALUE, tensor(array)))
-        for name, array in arrays.items()
-    )
+    tag = _tag(field_number, _LENGTH_DELIMITED)
+    parts = []
+    for name, array in arrays.items():
+        value = tensor(array)
+        entry = _map_key(name) + _MAP_VALUE_TAG + varint(len(value)) + value
+        parts.append(tag + varint(len(entry)) + entry)
+    return b"".join(parts)
 
 
 def tensor(array: np.ndarray) -> bytes:
     """A `TensorProto` of an array, byte for byte what `serving.tensors.to_tensor_proto`
     serializes to (`Tensor::AsProtoField`: the typed repeated field of its dtype)."""
-    array = np.asarray(array)
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
     dtype = datatype_of(array)
     encode = _VALUES.get(dtype)
     if encode is None:  # rare dtypes (half, complex): the message path
         return to_tensor_proto(array).SerializeToString()
-    header = _tensor_header(dtype, array.shape)
+    header, value_tag = _tensor_header(dtype, array.shape)
     if array.size == 0:
         return header
-    return header + encode(array.ravel())
+    values = encode(array.ravel())
+    if value_tag is None:  # strings: one field per value
+        return header + values
+    return header + value_tag + varint(len(values)) + values
 
 
-def _packed_fixed(field_name: str, little_endian: str):
-    field_number = number(tensor_pb2.TensorProto, field_name)
-    return lambda flat: field(field_number, flat.astype(little_endian).tobytes())
+def _fixed(little_endian: str):
+    return lambda flat: flat.astype(little_endian, copy=False).tobytes()
 
 
-def _packed_varints(field_name: str):
-    field_number = number(tensor_pb2.TensorProto, field_name)
+def _varints(flat: np.ndarray) -> bytes:
     # Negative integers are varints of their 64-bit two's complement, as protobuf does.
-    return lambda flat: field(
-        field_number, b"".join(varint(int(v) & _UINT64_MASK) for v in flat.tolist())
-    )
+    return b"".join([varint(v & _UINT64_MASK) for v in flat.tolist()])
 
 
 def _strings(flat: np.ndarray) -> bytes:
-    return b"".join(field(_STRING_VAL, _as_bytes(v)) for v in flat)
+    return b"".join([field(_STRING_VAL, _as_bytes(v)) for v in flat.tolist()])
 
 
 _UINT64_MASK = (1 << 64) - 1
-_VALUES = {
-    types_pb2.DT_FLOAT: _packed_fixed("float_val", "<f4"),
-    types_pb2.DT_DOUBLE: _packed_fixed("double_val", "<f8"),
-    types_pb2.DT_BOOL: _packed_fixed("bool_val", "u1"),  # 0/1: one-byte varints
-    types_pb2.DT_INT32: _packed_varints("int_val"),
-    types_pb2.DT_INT16: _packed_varints("int_val"),
-    types_pb2.DT_INT8: _packed_varints("int_val"),
-    types_pb2.DT_UINT8: _packed_varints("int_val"),
-    types_pb2.DT_UINT16: _packed_varints("int_val"),
-    types_pb2.DT_INT64: _packed_varints("int64_val"),
-    types_pb2.DT_UINT32: _packed_varints("uint32_val"),
-    types_pb2.DT_UINT64: _packed_varints("uint64_val"),
-    types_pb2.DT_STRING: _strings,
+# dtype -> (the TensorProto field its values go in, how to encode them)
+_VALUE_FIELDS = {
+    types_pb2.DT_FLOAT: ("float_val", _fixed("<f4")),
+    types_pb2.DT_DOUBLE: ("double_val", _fixed("<f8")),
+    types_pb2.DT_BOOL: ("bool_val", _fixed("u1")),  # 0/1: one-byte varints
+    types_pb2.DT_INT32: ("int_val", _varints),
+    types_pb2.DT_INT16: ("int_val", _varints),
+    types_pb2.DT_INT8: ("int_val", _varints),
+    types_pb2.DT_UINT8: ("int_val", _varints),
+    types_pb2.DT_UINT16: ("int_val", _varints),
+    types_pb2.DT_INT64: ("int64_val", _varints),
+    types_pb2.DT_UINT32: ("uint32_val", _varints),
+    types_pb2.DT_UINT64: ("uint64_val", _varints),
+    types_pb2.DT_STRING: ("string_val", _strings),
 }
+_VALUES = {dtype: encode for dtype, (_, encode) in _VALUE_FIELDS.items()}
+_MAP_VALUE_TAG = varint(_MAP_VALUE << 3 | _LENGTH_DELIMITED)
 
 
 # Requests repeat the same few names, dtypes and shapes: their bytes are kept.
@@ -127,10 +133,16 @@ def _map_key(name: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=4096)
-def _tensor_header(dtype: int, shape: tuple[int, ...]) -> bytes:
+def _tensor_header(dtype: int, shape: tuple[int, ...]) -> tuple[bytes, bytes | None]:
+    """The dtype and shape fields, and the tag of the packed values field (None for
+    strings, whose values are one field each)."""
     # proto3 leaves a field at its default (a 0 size) out of the bytes.
     dims = b"".join(field(_SHAPE_DIM, varint_field(_DIM_SIZE, d) if d else b"") for d in shape)
-    return varint_field(_TENSOR_DTYPE, dtype) + field(_TENSOR_SHAPE, dims)
+    header = varint_field(_TENSOR_DTYPE, dtype) + field(_TENSOR_SHAPE, dims)
+    if dtype == types_pb2.DT_STRING:
+        return header, None
+    value_field = number(tensor_pb2.TensorProto, _VALUE_FIELDS[dtype][0])
+    return header, _tag(value_field, _LENGTH_DELIMITED)
 
 
 def _as_bytes(value) -> bytes:

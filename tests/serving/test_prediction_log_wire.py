@@ -175,3 +175,23 @@ def test_a_rest_predict_record_holds_the_request_a_grpc_client_would_send():
     logged = tf.make_ndarray(record.predict_log.response.outputs["outputs"])
     np.testing.assert_array_equal(logged, outputs["outputs"])
     assert record.log_metadata.model_spec == answered
+
+
+def test_a_rest_predict_record_drops_columns_and_keeps_its_response():
+    inputs = {"fare": np.array([12.5], np.float32), "company": np.array([b"a"], object)}
+    outputs = {"outputs": np.array([[0.25]], np.float32)}
+    answered = model_pb2.ModelSpec(name="taxi", signature_name="serving_default")
+    answered.version.value = 5
+    call = prediction_log.rest_predict(
+        prediction_log.requested_spec("taxi", None, None, ""), inputs, answered, outputs
+    )
+
+    data, version = prediction_log.serialize(call, ("company",), 1.0, 7)
+
+    record = prediction_log.PredictionLog.FromString(data)
+    assert version == 5
+    assert set(record.predict_log.request.inputs) == {"fare"}
+    assert record.predict_log.response.model_spec == answered
+    logged = tf.make_ndarray(record.predict_log.response.outputs["outputs"])
+    np.testing.assert_array_equal(logged, outputs["outputs"])
+    assert record.log_metadata.model_spec == answered
