@@ -68,13 +68,13 @@ def versions(pipeline_run, tmp_path_factory) -> Versions:
     )
     Path(canary_run.metadata_path).parent.mkdir(parents=True)
     shutil.copyfile(pipeline_run.metadata_path, canary_run.metadata_path)
-    stable = pushed_versions(pipeline_run.metadata_path, pipeline_run.push_base_directory)[0]
+    stable = pushed_versions(pipeline_run.metadata_path, pipeline_run.push_base_directory)[-1]
     base = Path(canary_run.push_base_directory)
     shutil.copytree(stable.path, base / stable.version)
 
     run_pipeline(canary_run)
 
-    canary = pushed_versions(canary_run.metadata_path, canary_run.push_base_directory)[0]
+    canary = pushed_versions(canary_run.metadata_path, canary_run.push_base_directory)[-1]
     assert int(canary.version) > int(stable.version), "the canary run pushed no new version"
     return Versions(base, int(stable.version), int(canary.version), canary_run.pipeline_root)
 
