@@ -70,6 +70,11 @@ OUTPUT_ATOL = 1e-5
 
 # "logging": no batching, every request logged (--request_log_sampling_rate=1).
 SERVERS = ("plain", "batching", "logging")
+# A server that answers without doing any work (transport_floor.py), timed with one
+# client per protocol: what the transport alone costs.
+FLOOR = "floor"
+SERVING = ("-m", "serving")
+FLOOR_PROGRAM = (str(Path(__file__).with_name("transport_floor.py")),)
 PROTOCOLS = ("rest", "grpc")
 IN_PROCESS = "in_process"
 SIGNATURE = "signature"  # tf.saved_model.load(...).signatures["serving_default"]
@@ -155,6 +160,8 @@ class Phase:
                 return f"in-process {call} (**baseline**)"
             return f"in-process {call} (the server's model call)"
         protocol = "gRPC" if self.protocol == "grpc" else "REST"
+        if self.server == FLOOR:
+            return f"{protocol}, transport floor (a server that does no work)"
         if self.server == "logging":
             return f"{protocol}, no batching, every request logged"
         return f"{protocol}, {'batching' if self.server == 'batching' else 'no batching'}"
@@ -285,9 +292,11 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`python -m serving` on free loopback ports, its log kept in a temp dir."""
+    """`python -m serving` (or `program`) on free loopback ports, its log kept in a temp dir."""
 
-    def __init__(self, name: str, args: list[str], log_dir: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], log_dir: Path, program: tuple[str, ...] = SERVING
+    ) -> None:
         self.name = name
         self.grpc_port, self.rest_port = free_port(), free_port()
         self.log_path = log_dir / f"{name}.log"
@@ -297,8 +306,7 @@ class ServerProcess:
             self.popen = subprocess.Popen(
                 [
                     sys.executable,
-                    "-m",
-                    "serving",
+                    *program,
                     "--host=127.0.0.1",
                     f"--port={self.grpc_port}",
                     f"--rest_api_port={self.rest_port}",
@@ -367,9 +375,10 @@ def server_args(
 
 @contextlib.contextmanager
 def running_servers(
-    model_name: str, model_dir: Path, batching_config: Path
+    model_name: str, model_dir: Path, batching_config: Path, output: str
 ) -> Iterator[dict[str, ServerProcess]]:
-    """The three servers (plain, batching, logging), started together and always stopped.
+    """The three servers (plain, batching, logging) and the transport floor, started
+    together and always stopped.
 
     Yields as soon as both processes are started; see `wait_until_available`.
     """
@@ -384,6 +393,8 @@ def running_servers(
             ):
                 args = server_args(model_name, model_dir, config, request_log)
                 servers[name] = ServerProcess(name, args, Path(log_dir))
+            floor_args = [f"--model_name={model_name}", f"--output={output}"]
+            servers[FLOOR] = ServerProcess(FLOOR, floor_args, Path(log_dir), FLOOR_PROGRAM)
             yield servers
         finally:
             for server in servers.values():
@@ -596,7 +607,7 @@ def phases(clients: int) -> list[Phase]:
         Phase(server, protocol, n)
         for protocol in PROTOCOLS
         for n in (1, clients)
-        for server in SERVERS
+        for server in ((FLOOR, *SERVERS) if n == 1 else SERVERS)
     ]
     local = [Phase(IN_PROCESS, name, 1) for name in (SIGNATURE, SESSION)]
     paced = [Phase(IN_PROCESS, name + PACED, 1) for name in (SIGNATURE, SESSION)]
@@ -688,6 +699,9 @@ def round_ratios(phases_of_round: dict[str, dict], clients: int) -> dict[str, fl
         single = phases_of_round[f"plain/{protocol}/1"]
         ratios[f"{protocol}_p50_vs_in_process"] = single["p50_ms"] / base
         ratios[f"{protocol}_overhead_ms"] = single["p50_ms"] - model_call
+        floor = phases_of_round[f"{FLOOR}/{protocol}/1"]["p50_ms"]
+        # What the server adds beyond the transport and its model call.
+        ratios[f"{protocol}_overhead_above_floor_ms"] = single["p50_ms"] - floor - model_call
         for server in ("plain", "batching"):
             one = phases_of_round[f"{server}/{protocol}/1"]
             ratios[f"{protocol}_{server}_p99_vs_p50"] = one["p99_ms"] / one["p50_ms"]
@@ -763,6 +777,7 @@ def markdown_tables(results: dict) -> str:
         verdict = results["targets"][key]
         met = "yes" if verdict["met"] else "**no**"
         lines.append(f"| {verdict['description']} | {verdict['median']:.2f}{unit} | {met} |")
+    lines += ["", *floor_lines(results["targets"])]
     load = results["load_average"]
     lines += [
         "",
@@ -772,6 +787,20 @@ def markdown_tables(results: dict) -> str:
         f"after: {format_load(load['after'])}.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def floor_lines(verdicts: dict) -> list[str]:
+    """Where the 1-client overhead goes: the transport floor and the server's own work."""
+    lines = []
+    for protocol, name in (("grpc", "gRPC"), ("rest", "REST")):
+        overhead = verdicts[f"{protocol}_overhead_ms"]["median"]
+        own = verdicts[f"{protocol}_overhead_above_floor_ms"]["median"]
+        lines.append(
+            f"- {name} overhead {overhead:.2f} ms = transport floor (client, loopback and "
+            f"framework with no work) {overhead - own:.2f} ms + the server's own work "
+            f"{own:.2f} ms (medians of per-round values)."
+        )
+    return lines
 
 
 def format_load(load: list[float]) -> str:
@@ -865,8 +894,10 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> dict:
     model_dir = args.model_dir.resolve()
     version_dir = find_version_dir(model_dir)
     model_name = model_dir.name
-    print(f"Model {model_name} version {version_dir.name}: starting three servers", flush=True)
-    with running_servers(model_name, model_dir, args.batching_config.resolve()) as servers:
+    print(f"Model {model_name} version {version_dir.name}: starting four servers", flush=True)
+    with running_servers(
+        model_name, model_dir, args.batching_config.resolve(), output_of(version_dir)
+    ) as servers:
         # Load the in-process models while the servers start.
         payload = build_payload(model_name, settings.batch_size)
         in_process = {SIGNATURE: InProcessSignature(version_dir, payload.columns)}
@@ -876,7 +907,8 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> dict:
             check_close("in-process Servable.run", in_process[SESSION]()[0], expected)
             wait_until_available(servers, model_name)
             for server in servers.values():
-                check_answers(server, model_name, payload, expected)
+                if server.name != FLOOR:
+                    check_answers(server, model_name, payload, expected)
             rounds = run_rounds(servers, model_name, payload, in_process, settings)
         finally:
             in_process[SESSION].unload()
@@ -890,7 +922,7 @@ def benchmark(args: argparse.Namespace, settings: Settings) -> dict:
         "settings": {
             **dataclasses.asdict(settings),
             "quick": args.quick,
-            "client": "raw httpx.Client / gRPC stub per thread, keep-alive, request pre-encoded",
+            "client": "raw http.client / gRPC stub per thread, keep-alive, request pre-encoded",
             "server_flags": "--file_system_poll_wait_seconds=0, defaults otherwise",
             "batching_parameters": batching_parameters(args.batching_config),
         },
