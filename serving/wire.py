@@ -11,7 +11,7 @@ Field numbers are read from the generated descriptors, never written down.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
@@ -80,11 +80,9 @@ def tensor(array: np.ndarray) -> bytes:
     serializes to (`Tensor::AsProtoField`: the typed repeated field of its dtype)."""
     if not isinstance(array, np.ndarray):
         array = np.asarray(array)
-    dtype = datatype_of(array)
-    encode = _VALUES.get(dtype)
+    header, value_tag, encode = _layout(array.dtype, array.shape)
     if encode is None:  # rare dtypes (half, complex): the message path
         return to_tensor_proto(array).SerializeToString()
-    header, value_tag = _tensor_header(dtype, array.shape)
     if array.size == 0:
         return header
     values = encode(array.ravel())
@@ -122,7 +120,6 @@ _VALUE_FIELDS = {
     types_pb2.DT_UINT64: ("uint64_val", _varints),
     types_pb2.DT_STRING: ("string_val", _strings),
 }
-_VALUES = {dtype: encode for dtype, (_, encode) in _VALUE_FIELDS.items()}
 _MAP_VALUE_TAG = varint(_MAP_VALUE << 3 | _LENGTH_DELIMITED)
 
 
@@ -133,16 +130,20 @@ def _map_key(name: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=4096)
-def _tensor_header(dtype: int, shape: tuple[int, ...]) -> tuple[bytes, bytes | None]:
-    """The dtype and shape fields, and the tag of the packed values field (None for
-    strings, whose values are one field each)."""
+def _layout(dtype: np.dtype, shape: tuple[int, ...]) -> tuple[bytes, bytes | None, Callable | None]:
+    """For arrays of this dtype and shape: the dtype and shape fields, the tag of the
+    packed values field (None for strings, whose values are one field each), and the
+    values' encoder (None for dtypes left to the message path)."""
+    datatype = datatype_of(np.empty(0, dtype))
+    if datatype not in _VALUE_FIELDS:
+        return b"", None, None
     # proto3 leaves a field at its default (a 0 size) out of the bytes.
     dims = b"".join(field(_SHAPE_DIM, varint_field(_DIM_SIZE, d) if d else b"") for d in shape)
-    header = varint_field(_TENSOR_DTYPE, dtype) + field(_TENSOR_SHAPE, dims)
-    if dtype == types_pb2.DT_STRING:
-        return header, None
-    value_field = number(tensor_pb2.TensorProto, _VALUE_FIELDS[dtype][0])
-    return header, _tag(value_field, _LENGTH_DELIMITED)
+    header = varint_field(_TENSOR_DTYPE, datatype) + field(_TENSOR_SHAPE, dims)
+    value_field, encode = _VALUE_FIELDS[datatype]
+    if datatype == types_pb2.DT_STRING:
+        return header, None, encode
+    return header, _tag(number(tensor_pb2.TensorProto, value_field), _LENGTH_DELIMITED), encode
 
 
 def _as_bytes(value) -> bytes:
