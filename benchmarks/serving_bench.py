@@ -777,7 +777,7 @@ def markdown_tables(results: dict) -> str:
         verdict = results["targets"][key]
         met = "yes" if verdict["met"] else "**no**"
         lines.append(f"| {verdict['description']} | {verdict['median']:.2f}{unit} | {met} |")
-    lines += ["", *floor_lines(results["targets"])]
+    lines += ["", *floor_lines(results)]
     load = results["load_average"]
     lines += [
         "",
@@ -789,16 +789,17 @@ def markdown_tables(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def floor_lines(verdicts: dict) -> list[str]:
+def floor_lines(results: dict) -> list[str]:
     """Where the 1-client overhead goes: the transport floor and the server's own work."""
     lines = []
     for protocol, name in (("grpc", "gRPC"), ("rest", "REST")):
-        overhead = verdicts[f"{protocol}_overhead_ms"]["median"]
-        own = verdicts[f"{protocol}_overhead_above_floor_ms"]["median"]
+        overhead = results["targets"][f"{protocol}_overhead_ms"]["median"]
+        own = results["targets"][f"{protocol}_overhead_above_floor_ms"]["median"]
+        floor = results["medians"][f"{FLOOR}/{protocol}/1"]["p50_ms"]
         lines.append(
-            f"- {name} overhead {overhead:.2f} ms = transport floor (client, loopback and "
-            f"framework with no work) {overhead - own:.2f} ms + the server's own work "
-            f"{own:.2f} ms (medians of per-round values)."
+            f"- {name}: overhead {overhead:.2f} ms; transport floor (client, loopback and "
+            f"framework, no work) p50 {floor:.2f} ms; the server's own work above the floor "
+            f"and its model call {own:.2f} ms (medians over rounds, which need not add up)."
         )
     return lines
 
