@@ -20,7 +20,12 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from models.keras_version import use_keras_2
-from serving.options import RequestLogOptions, ServerOptions, sampling_rate_error
+from serving.options import (
+    RequestLogOptions,
+    ServerOptions,
+    SessionThreads,
+    sampling_rate_error,
+)
 
 
 def _bool(text: str) -> bool:
@@ -43,10 +48,7 @@ NO_EFFECT_FLAGS: dict[str, tuple[type, str]] = {
     "max_num_load_retries": (int, "a failed load is retried at the next file-system poll"),
     "load_retry_interval_micros": (int, "a failed load is retried at the next poll"),
     "flush_filesystem_caches": (_bool, "there is no file-system cache to flush"),
-    "tensorflow_session_parallelism": (int, "TensorFlow's own thread pools are used"),
     "tensorflow_session_config_file": (str, "sessions use TensorFlow's default ConfigProto"),
-    "tensorflow_intra_op_parallelism": (int, "TensorFlow's own thread pools are used"),
-    "tensorflow_inter_op_parallelism": (int, "TensorFlow's own thread pools are used"),
     "platform_config_file": (str, "only TensorFlow SavedModels are served"),
     "per_process_gpu_memory_fraction": (float, "there is no GPU"),
     "saved_model_tags": (str, "models load with the 'serve' tag"),
@@ -115,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker threads for batched, large and ReloadConfig gRPC calls",
     )
     add("--grpc_socket_path", default=None, help="also serve gRPC on this UNIX socket")
+    add(
+        "--tensorflow_session_parallelism",
+        type=int,
+        default=0,
+        help="threads of each session's pools when the two below are 0 (0: TensorFlow picks)",
+    )
+    add("--tensorflow_intra_op_parallelism", type=int, default=0, help="threads within one op")
+    add("--tensorflow_inter_op_parallelism", type=int, default=0, help="ops run at once")
     flag(
         "--enable_signature_method_name_check",
         False,
@@ -190,6 +200,17 @@ def request_log_options(
     )
 
 
+def session_threads(parser: argparse.ArgumentParser, args: argparse.Namespace) -> SessionThreads:
+    try:
+        return SessionThreads.from_flags(
+            args.tensorflow_session_parallelism,
+            args.tensorflow_intra_op_parallelism,
+            args.tensorflow_inter_op_parallelism,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
 def ignored_flags(args: argparse.Namespace) -> list[str]:
     """A log line for each accepted flag that was given but has no effect here."""
     return [
@@ -249,6 +270,7 @@ def options_from_args(
         "num_request_iterations_for_warmup": args.num_request_iterations_for_warmup,
         "enable_signature_method_name_check": args.enable_signature_method_name_check,
         "grpc_socket_path": args.grpc_socket_path,
+        "session_threads": session_threads(parser, args),
         "request_log": request_log_options(parser, args),
     }
     if args.max_body_bytes is not None:

@@ -39,6 +39,28 @@ class RequestLogOptions:
 
 
 @dataclasses.dataclass(frozen=True)
+class SessionThreads:
+    """Thread counts of every model's TensorFlow session; 0 lets TensorFlow choose."""
+
+    intra_op: int = 0  # threads that parallelize one op
+    inter_op: int = 0  # ops that run at once (the shared inter-op pool's size)
+
+    @classmethod
+    def from_flags(cls, session: int, intra_op: int, inter_op: int) -> SessionThreads:
+        """TF Serving's rule (model_servers/server.cc): the intra/inter pair if either
+        is set, else `session` for both; all three set is an error."""
+        if session > 0 and intra_op > 0 and inter_op > 0:
+            raise ValueError(
+                "Either configure --tensorflow_session_parallelism or "
+                "(--tensorflow_intra_op_parallelism, --tensorflow_inter_op_parallelism) "
+                "separately. You cannot configure all."
+            )
+        if intra_op > 0 or inter_op > 0:
+            return cls(max(0, intra_op), max(0, inter_op))
+        return cls(max(0, session), max(0, session))
+
+
+@dataclasses.dataclass(frozen=True)
 class ServerOptions:
     """The server's settings; the CLI flags map one to one onto these fields."""
 
@@ -64,4 +86,5 @@ class ServerOptions:
     enable_signature_method_name_check: bool = False
     # Also serve gRPC on this UNIX socket (`unix:` address), as TF Serving's flag does.
     grpc_socket_path: str | None = None
+    session_threads: SessionThreads = dataclasses.field(default_factory=SessionThreads)
     request_log: RequestLogOptions = dataclasses.field(default_factory=RequestLogOptions)

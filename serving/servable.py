@@ -26,12 +26,14 @@ from tensorflow.core.protobuf import config_pb2, meta_graph_pb2
 from tensorflow.python.client import pywrap_tf_session
 
 from serving.errors import Code, ServingError
+from serving.options import SessionThreads
 
 SERVE_TAG = "serve"
 # Requests of up to this many rows run inline in the calling thread; larger ones
 # use the inter-op pool (the measured crossover of the taxi graph is near 256 rows).
 INLINE_MAX_ROWS = 128
 _POOL, _INLINE = 0, -1  # RunOptions.inter_op_thread_pool: the session's pool, the caller
+_AUTO_THREADS = SessionThreads()  # TensorFlow sizes the pools for the machine
 
 
 class Servable:
@@ -61,10 +63,12 @@ class Servable:
         self._retired = False
 
     @classmethod
-    def load(cls, name: str, version: int, path: str) -> Servable:
+    def load(
+        cls, name: str, version: int, path: str, threads: SessionThreads = _AUTO_THREADS
+    ) -> Servable:
         """Loads the `serve` MetaGraph of the SavedModel in `path`."""
         graph = tf.Graph()
-        session = tf.compat.v1.Session(graph=graph, config=_session_config())
+        session = tf.compat.v1.Session(graph=graph, config=session_config(threads))
         try:
             with graph.as_default():
                 meta_graph = tf.compat.v1.saved_model.loader.load(session, [SERVE_TAG], path)
@@ -137,13 +141,16 @@ class Servable:
             self._session.close()
 
 
-def _session_config() -> config_pb2.ConfigProto:
+def session_config(threads: SessionThreads) -> config_pb2.ConfigProto:
     """One explicit inter-op pool (so a run may ask for the caller's thread instead),
-    shared by every loaded version, sized by TensorFlow for the machine."""
+    shared by every loaded version, of `threads.inter_op` threads (0: TensorFlow
+    sizes it for the machine); `threads.intra_op` threads within an op."""
+    # Sessions share a global pool by name, and a name has one size: the size is in it.
+    pool = config_pb2.ThreadPoolOptionProto(
+        num_threads=threads.inter_op, global_name=f"serving_inter_op_{threads.inter_op}"
+    )
     return config_pb2.ConfigProto(
-        session_inter_op_thread_pool=[
-            config_pb2.ThreadPoolOptionProto(num_threads=0, global_name="serving_inter_op")
-        ]
+        intra_op_parallelism_threads=threads.intra_op, session_inter_op_thread_pool=[pool]
     )
 
 

@@ -106,7 +106,7 @@ class ModelServer:
         )
 
     def _load_version(self, name: str, version: int, path: str) -> Servable:
-        servable = Servable.load(name, version, path)
+        servable = Servable.load(name, version, path, self._options.session_threads)
         if self._options.enable_model_warmup:
             try:
                 iterations = self._options.num_request_iterations_for_warmup

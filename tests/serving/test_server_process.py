@@ -135,6 +135,35 @@ def test_every_tf_serving_flag_is_accepted(local_only):
     assert "--rest_api_num_threads=8 has no effect here" in said
     assert "--mixed_precision=bfloat16 has no effect here" in said
     assert "--port" not in said and "--enable_batching" not in said, "implemented flags"
+    assert "parallelism" not in said, "the session's thread flags are implemented"
+
+
+@pytest.mark.parametrize(
+    ("flags", "intra_op", "inter_op"),
+    [
+        ([], 0, 0),
+        (["--tensorflow_session_parallelism=4"], 4, 4),
+        (["--tensorflow_session_parallelism=4", "--tensorflow_intra_op_parallelism=2"], 2, 0),
+        (["--tensorflow_inter_op_parallelism=3"], 0, 3),
+        (["--tensorflow_intra_op_parallelism=1", "--tensorflow_inter_op_parallelism=2"], 1, 2),
+    ],
+)
+def test_session_threads_follow_tf_servings_rule(flags, intra_op, inter_op, local_only):
+    from serving.__main__ import parse_options
+    from serving.options import SessionThreads
+
+    options = parse_options(["--model_base_path=/m", *flags], {})
+    assert options.session_threads == SessionThreads(intra_op, inter_op)
+
+
+def test_all_three_parallelism_flags_are_a_usage_error(local_only, capsys):
+    from serving.__main__ import parse_options
+
+    flags = [f"--tensorflow_{kind}_parallelism=2" for kind in ("session", "intra_op", "inter_op")]
+    with pytest.raises(SystemExit) as e:
+        parse_options(["--model_base_path=/m", *flags], {})
+    assert e.value.code == 2
+    assert "You cannot configure all." in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
