@@ -348,14 +348,32 @@ def render(
         "# Features whose slices' error rates are compared, e.g. a group attribute.",
         "features = []",
         f"min_slice_examples = {max(10, min(100, rows // 100))}",
+        "# Why a compared feature's gaps may reflect how the data was recorded rather",
+        "# than the model, shown beside them in the report, notebook and model card:",
+        '# caveats = { feature = "one sentence" }',
         "",
         "[thresholds]",
         "# Blessed only when it beats the trivial predictor (majority class, or the train",
         "# mean) on the eval split by this margin, and keeps up with the last blessed model.",
         "margin_over_trivial = 0.02",
         "",
+        *MODEL_CARD_TEMPLATE,
     ]
     return "\n".join(lines)
+
+
+# Commented out: the model card's people and risks are for the dataset's owner to write.
+MODEL_CARD_TEMPLATE = (
+    "# For the model card: who answers for the model, and the risks its use carries.",
+    "# [[owners]]",
+    '# name = "a team"',
+    '# contact = "where to reach it"',
+    "#",
+    "# [[ethical_considerations]]",
+    '# name = "a risk"',
+    '# mitigation_strategy = "what is done about it"',
+    "",
+)
 
 
 def _task_reason(task: str, classes: tuple[str, ...]) -> str:

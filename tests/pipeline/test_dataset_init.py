@@ -144,3 +144,21 @@ def test_init_does_not_overwrite_a_reviewed_dataset_unless_forced(tmp_path, caps
     assert reviewed.read_text().endswith("# reviewed by a person\n")
     assert init(data, tmp_path / "dataset", "--force") == 0
     assert "reviewed by a person" not in reviewed.read_text()
+
+
+def test_the_model_card_template_reads_back_once_uncommented(initialised, tmp_path):
+    from pipeline.dataset_init import MODEL_CARD_TEMPLATE
+
+    written = initialised["binary"].file
+    text = written.read_text()
+    assert '# caveats = { feature = "one sentence" }' in text
+    template = "\n".join(MODEL_CARD_TEMPLATE)
+    assert template in text
+    filled = text.replace(template, "\n".join(line[2:] for line in MODEL_CARD_TEMPLATE[1:-1]))
+    edited = tmp_path / "dataset.toml"
+    edited.write_text(filled)
+    (tmp_path / "schema.pbtxt").write_text((written.parent / "schema.pbtxt").read_text())
+
+    spec = load_dataset(edited).spec
+    assert [(o.name, o.contact) for o in spec.owners] == [("a team", "where to reach it")]
+    assert [c.name for c in spec.ethical_considerations] == ["a risk"]
