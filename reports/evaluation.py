@@ -283,8 +283,11 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     section.table("thresholds", evaluation.thresholds)
     section.heading("Overall metrics (eval split)")
     overall = overall_table(evaluation.metrics)
-    section.table("overall", overall)
+    bounds = slices.intervals(evaluation.metrics, OVERALL)
+    shown = slices.overall_readable(overall, bounds)
+    section.table("overall", overall, shown=shown, css_class="intervals")
     section.note(
+        "The candidate's metrics carry their 95% confidence interval (below). "
         "Look for: metrics well above the thresholds (and above the trivial predictor's, "
         "see the skill check), and slices (below) where the model is much worse than "
         "overall."

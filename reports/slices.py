@@ -120,6 +120,21 @@ def readable(
     return shown
 
 
+def overall_readable(
+    table: pd.DataFrame, bounds: dict[tuple[str, str], tuple[float, float]]
+) -> pd.DataFrame:
+    """The overall metrics table (`overall_table`) written for reading: the candidate's
+    value with its interval, `bounds` being `intervals(metrics, OVERALL)`."""
+    shown = table.copy()
+    if "candidate" in table.columns:
+        texts = [
+            _metric_text(metric, value, bounds.get(("", metric)))
+            for metric, value in zip(table["metric"], table["candidate"], strict=True)
+        ]
+        shown["candidate"] = pd.Series(texts, index=table.index, dtype=object)
+    return shown
+
+
 def _baseline_text(value: float, has_baseline: bool) -> str:
     if not has_baseline:
         return NO_BASELINE

@@ -214,3 +214,15 @@ def test_the_curves_come_after_the_overall_metrics(monkeypatch, tmp_path):
     curves = page.index("Curves (overall slice, eval split)")
     assert page.index("Overall metrics") < curves < page.index("<h3>Slices</h3>")
     assert page[curves:].count('<img alt="chart"') >= 3
+
+
+def test_the_overall_metrics_show_the_candidates_intervals(monkeypatch, tmp_path):
+    metrics = _with_intervals_and_baseline(long_form(SLICES))
+    section = _section_of(metrics, (), monkeypatch, tmp_path)
+
+    overall = section.tables["overall"].set_index("metric")
+    assert overall.loc["auc", "candidate"] == pytest.approx(0.96)  # the numbers stay numbers
+    page = section._repr_html_()
+    shown = page[page.index("Overall metrics") : page.index("By payment_type")]
+    assert "<td>0.960 (0.94–0.98)</td>" in shown
+    assert "<td>0.95</td>" in shown  # the baseline's value, without an interval
