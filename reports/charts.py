@@ -140,11 +140,30 @@ def measurements(rows: Sequence[tuple[str, float, float]], title: str) -> str:
 
 
 def slice_metric(
-    rows: Sequence[tuple[str, float]], overall: float | None, title: str, xlabel: str = ""
+    rows: Sequence[tuple[str, float]],
+    overall: float | None,
+    title: str,
+    xlabel: str = "",
+    bounds: Sequence[tuple[float, float] | None] = (),
 ) -> str:
-    """One bar per slice value, with the overall value as a dashed line, as SVG."""
+    """One bar per slice value, with the overall value as a dashed line, as SVG; with
+    `bounds` (one per row, None where unknown), each bar's 95% interval as an error bar."""
     fig, ax = _figure(0.6 + 0.2 * max(len(rows), 1))
-    ax.barh(range(len(rows)), [value for _, value in rows], color=COLORS[0], height=0.7)
+    values = [value for _, value in rows]
+    xerr = None
+    if any(b is not None for b in bounds):
+        spans = [
+            (v - b[0], b[1] - v) if b else (0.0, 0.0) for v, b in zip(values, bounds, strict=True)
+        ]
+        xerr = [[max(low, 0.0) for low, _ in spans], [max(high, 0.0) for _, high in spans]]
+    ax.barh(
+        range(len(rows)),
+        values,
+        color=COLORS[0],
+        height=0.7,
+        xerr=xerr,
+        error_kw={"ecolor": "black", "elinewidth": 1, "capsize": 2},
+    )
     if overall is not None:
         ax.axvline(overall, color="black", linestyle="--", linewidth=1, label="overall")
         _legend_above(ax, 1)

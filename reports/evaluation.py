@@ -88,10 +88,16 @@ def chart_metric(metrics: pd.DataFrame) -> str | None:
 
 
 def _slice_chart(
-    table: pd.DataFrame, feature: str, metric: str, overall: float | None, draw: Callable[..., str]
+    table: pd.DataFrame,
+    feature: str,
+    metric: str,
+    overall: float | None,
+    draw: Callable[..., str],
+    bounds: dict[tuple[str, str], tuple[float, float]],
 ) -> str | None:
     """`metric` of the largest slices of `table` (already limited to slices large enough
-    to judge), in natural order for hours and the like."""
+    to judge), in natural order for hours and the like, with their intervals (`bounds`,
+    as `slices.intervals` gives them)."""
     if metric not in table.columns:
         return None
     top = table.head(SLICE_CHART_LIMIT).dropna(subset=[metric])
@@ -99,7 +105,10 @@ def _slice_chart(
         return None
     top = slices.in_natural_order(top, feature)
     rows = list(zip(top[feature].astype(str), top[metric], strict=True))
-    return draw(charts.slice_metric, rows, overall, f"{metric} by {feature}", metric)
+    intervals = [slices.clipped(metric, bounds.get((label, metric))) for label, _ in rows]
+    return draw(
+        charts.slice_metric, rows, overall, f"{metric} by {feature}", metric, tuple(intervals)
+    )
 
 
 def min_slice_examples(run: Run) -> int:
@@ -315,7 +324,8 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     draw = chart_cache.drawer(run.pipeline_root)
     for feature, table in judged.items():
         if with_charts and metric and not table.empty:
-            chart = _slice_chart(table, feature, metric, candidate.get(metric), draw)
+            bounds = slices.intervals(evaluation.metrics, feature)
+            chart = _slice_chart(table, feature, metric, candidate.get(metric), draw, bounds)
             chart_list += [chart] if chart else []
     if chart_list:
         section.heading(f"{metric} per slice (largest slices)")

@@ -144,14 +144,22 @@ def _baseline_text(value: float, has_baseline: bool) -> str:
 def _metric_text(metric: str, value: float, bounds: tuple[float, float] | None) -> str:
     if pd.isna(value):
         return "n/a"
+    bounds = clipped(metric, bounds)
     if bounds is None:
         return formatting.format_number(value)
+    return formatting.with_interval(value, *bounds)
+
+
+def clipped(metric: str, bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+    """`metric`'s interval cut to the values it can take (shares 0..1, losses from 0)."""
+    if bounds is None:
+        return None
     lower, upper = bounds
     if metric in PROPORTIONS or metric in NON_NEGATIVE:
         lower = max(lower, 0.0)
     if metric in PROPORTIONS:
         upper = min(upper, 1.0)
-    return formatting.with_interval(value, lower, upper)
+    return (float(lower), float(upper))
 
 
 def by_size(table: pd.DataFrame, min_examples: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import BarContainer
 
 from reports import charts
 
@@ -75,3 +76,19 @@ def test_many_edges_get_at_most_a_dozen_labels():
 
     shown = [t for t in texts(svg) if t.isdigit()]
     assert len(shown) <= 12 and shown[0] == "0" and shown[-1] == "40"
+
+
+def test_slice_bars_carry_their_intervals_as_error_bars(figures):
+    rows = [("Cash", 0.9), ("Card", 0.7), ("Other", 0.8)]
+    charts.slice_metric(rows, 0.8, "auc by payment_type", "auc", ((0.85, 0.95), None, (0.6, 1.0)))
+    charts.slice_metric(rows, 0.8, "auc by payment_type", "auc")
+
+    with_bounds, without = (_bars(fig) for fig in figures)
+    ends = [x for s in with_bounds.errorbar.lines[2][0].get_segments() for x in (s[0][0], s[1][0])]
+    assert ends == pytest.approx([0.85, 0.95, 0.7, 0.7, 0.6, 1.0])  # None: a bar of no width
+    assert without.errorbar is None
+
+
+def _bars(fig) -> BarContainer:
+    (ax,) = fig.axes
+    return next(c for c in ax.containers if isinstance(c, BarContainer))
