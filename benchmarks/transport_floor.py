@@ -61,7 +61,7 @@ async def serve_grpc(host: str, port: int, response: predict_pb2.PredictResponse
     await server.wait_for_termination()
 
 
-def rest_app(model: str, output: str) -> Starlette:
+def rest_app(model: str) -> Starlette:
     predict_body = json.dumps({"predictions": [[0.5]]}).encode()
     status_body = json.dumps(
         {"model_version_status": [{"version": str(VERSION), "state": "AVAILABLE"}]}
@@ -96,7 +96,7 @@ def main() -> None:
         target=asyncio.run, args=(serve_grpc(args.host, args.port, response),), daemon=True
     ).start()
     uvicorn.run(
-        rest_app(args.model_name, args.output),
+        rest_app(args.model_name),
         host=args.host,
         port=args.rest_api_port,
         log_level="warning",

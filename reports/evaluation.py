@@ -149,15 +149,13 @@ def _show_slices(
     section: Section,
     evaluation: Evaluation,
     tables: dict[str, tuple[pd.DataFrame, pd.DataFrame]],
+    bounds: dict[str, dict[tuple[str, str], tuple[float, float]]],
     min_examples: int,
 ) -> None:
     baseline = has_baseline(evaluation)
     for feature, (large, small) in tables.items():
         shown = functools.partial(
-            slices.readable,
-            feature=feature,
-            bounds=slices.intervals(evaluation.metrics, feature),
-            has_baseline=baseline,
+            slices.readable, feature=feature, bounds=bounds[feature], has_baseline=baseline
         )
         large, small = (slices.in_natural_order(t, feature) for t in (large, small))
         section.heading(f"By {feature}")
@@ -292,8 +290,7 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     section.table("thresholds", evaluation.thresholds)
     section.heading("Overall metrics (eval split)")
     overall = overall_table(evaluation.metrics)
-    bounds = slices.intervals(evaluation.metrics, OVERALL)
-    shown = slices.overall_readable(overall, bounds)
+    shown = slices.overall_readable(overall, slices.intervals(evaluation.metrics, OVERALL))
     section.table("overall", overall, shown=shown, css_class="intervals")
     section.note(
         "The candidate's metrics carry their 95% confidence interval (below). "
@@ -319,13 +316,14 @@ def report(run: Run, *, with_charts: bool = True) -> Section:
     tables = slice_tables(evaluation, min_examples)
     judged = {feature: large for feature, (large, _) in tables.items()}
     _callout(section, judged, metric, candidate.get(metric))
-    _show_slices(section, evaluation, tables, min_examples)
+    bounds = {feature: slices.intervals(evaluation.metrics, feature) for feature in tables}
+    _show_slices(section, evaluation, tables, bounds, min_examples)
     chart_list = []
     draw = chart_cache.drawer(run.pipeline_root)
     for feature, table in judged.items():
         if with_charts and metric and not table.empty:
-            bounds = slices.intervals(evaluation.metrics, feature)
-            chart = _slice_chart(table, feature, metric, candidate.get(metric), draw, bounds)
+            value = candidate.get(metric)
+            chart = _slice_chart(table, feature, metric, value, draw, bounds[feature])
             chart_list += [chart] if chart else []
     if chart_list:
         section.heading(f"{metric} per slice (largest slices)")
