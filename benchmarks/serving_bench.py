@@ -435,7 +435,7 @@ class RestCaller:
     """One REST client with its own keep-alive connection; posts the pre-encoded body.
 
     The standard library's `http.client`, not `httpx`: against the same server,
-    `httpx` spent about 1 ms more per request in the client (p50 2.67 against
+    `httpx` spent 0.7-1.3 ms more per request in the client (p50 2.67 against
     1.42 ms, docs/benchmarks.md), which would be counted as the server's.
     """
 
@@ -601,7 +601,7 @@ def phases(clients: int) -> list[Phase]:
 
     The servers take turns at each protocol and client count, so the phases the
     logging ratio compares (logged and plain, same clients) run back to back:
-    on a noisy machine, minutes between them moved that ratio by 0.1-0.2.
+    on a noisy machine, minutes between them moved that ratio by up to 0.34.
     """
     served = [
         Phase(server, protocol, n)
