@@ -48,7 +48,11 @@ class SessionThreads:
     @classmethod
     def from_flags(cls, session: int, intra_op: int, inter_op: int) -> SessionThreads:
         """TF Serving's rule (model_servers/server.cc): the intra/inter pair if either
-        is set, else `session` for both; all three set is an error."""
+        is set, else `session` for both; all three set is an error, and so is a
+        negative count."""
+        for flag, value in (("session", session), ("intra_op", intra_op), ("inter_op", inter_op)):
+            if value < 0:
+                raise ValueError(f"--tensorflow_{flag}_parallelism must be at least 0, got {value}")
         if session > 0 and intra_op > 0 and inter_op > 0:
             raise ValueError(
                 "Either configure --tensorflow_session_parallelism or "
@@ -56,8 +60,8 @@ class SessionThreads:
                 "separately. You cannot configure all."
             )
         if intra_op > 0 or inter_op > 0:
-            return cls(max(0, intra_op), max(0, inter_op))
-        return cls(max(0, session), max(0, session))
+            return cls(intra_op, inter_op)
+        return cls(session, session)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -156,6 +156,15 @@ def test_session_threads_follow_tf_servings_rule(flags, intra_op, inter_op, loca
     assert options.session_threads == SessionThreads(intra_op, inter_op)
 
 
+def test_a_negative_parallelism_is_a_usage_error_naming_the_flag(local_only, capsys):
+    from serving.__main__ import parse_options
+
+    with pytest.raises(SystemExit) as e:
+        parse_options(["--model_base_path=/m", "--tensorflow_inter_op_parallelism=-1"], {})
+    assert e.value.code == 2
+    assert "--tensorflow_inter_op_parallelism must be at least 0, got -1" in capsys.readouterr().err
+
+
 def test_all_three_parallelism_flags_are_a_usage_error(local_only, capsys):
     from serving.__main__ import parse_options
 
