@@ -137,10 +137,10 @@ def signature_name(doc: Mapping[str, Any]) -> str:
     return value
 
 
-def predict_inputs(doc: Mapping[str, Any], input_infos: Mapping[str, Any]) -> tuple[str, dict]:
+def predict_inputs(doc: Mapping[str, Any], dtypes: Mapping[str, int]) -> tuple[str, dict]:
     """Decodes `instances` (row) or `inputs` (columnar) into named arrays.
 
-    `input_infos` is the signature's `inputs` map (alias -> TensorInfo).
+    `dtypes` are the signature's input DataTypes by alias (`Servable.input_dtypes`).
     Returns the request format and `{alias: ndarray}`.
     """
     has_instances, has_inputs = "instances" in doc, "inputs" in doc
@@ -149,7 +149,6 @@ def predict_inputs(doc: Mapping[str, Any], input_infos: Mapping[str, Any]) -> tu
             doc,
             "Not formatted correctly expecting only one of 'inputs' or 'instances' keys to exist ",
         )
-    dtypes = {alias: info.dtype for alias, info in input_infos.items()}
     if has_instances:
         instances = doc["instances"]
         if not isinstance(instances, list):

@@ -4,8 +4,8 @@ A record holds the request as the client could have sent it over gRPC and the
 response it got, plus `log_metadata` (the version that answered, the sampling
 config, the SavedModel tags). REST requests become the equivalent
 `PredictRequest` / `ClassificationRequest` / `RegressionRequest`, so one reader
-handles both APIs. These builders run on the log writer's thread, not on the
-request path.
+handles both APIs. These builders run in the log's writer process
+(`serving.log_writer`), not on the request path.
 
 A gRPC request is logged from the bytes it arrived as (`GrpcCall`), a REST
 `:predict` from bytes encoded straight from its arrays: the record's bytes are
@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 from tensorflow_serving.apis import (
@@ -31,7 +32,7 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from serving import inference, wire
+from serving import inference, json_codec, wire
 from serving.servable import SERVE_TAG
 
 PredictionLog = prediction_log_pb2.PredictionLog
@@ -54,6 +55,13 @@ def requested_spec(
         spec.version.value = version
     elif label is not None:
         spec.version_label = label
+    return spec
+
+
+def answered_spec_of(name: str, version: int, signature_name: str) -> model_pb2.ModelSpec:
+    """The ModelSpec a response names: the version and signature that answered."""
+    spec = model_pb2.ModelSpec()
+    inference.fill_model_spec(spec, name, version, signature_name)
     return spec
 
 
@@ -176,6 +184,29 @@ def rest_predict(
     response = wire.field(_RESPONSE_MODEL_SPEC, response_spec.SerializeToString())
     response += wire.tensor_map(_RESPONSE_OUTPUTS, outputs)
     return GrpcCall("predict", request, response, answered=response_spec)
+
+
+class RestPredict(NamedTuple):
+    """A REST `:predict` to log, as what it arrived as: its record is built by `__call__`.
+
+    The request log's writer process calls it: the body is decoded there again,
+    by the same dtypes, so the server pays only for pickling the body, not for
+    encoding every input tensor (docs/benchmarks.md, "Request logging").
+    """
+
+    requested: tuple[str, int | None, str | None, str]  # `requested_spec`'s arguments
+    answered: tuple[str, int, str]  # `answered_spec_of`'s arguments
+    body: bytes
+    input_dtypes: Mapping[str, int]  # `Servable.input_dtypes`
+    outputs: Mapping[str, np.ndarray]
+
+    def __call__(self) -> GrpcCall:
+        _, inputs = json_codec.predict_inputs(
+            json_codec.parse_request(self.body), self.input_dtypes
+        )
+        return rest_predict(
+            requested_spec(*self.requested), inputs, answered_spec_of(*self.answered), self.outputs
+        )
 
 
 def rest_classify(

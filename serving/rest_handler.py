@@ -9,6 +9,7 @@ the result, or `{"error": message}` with the status code of the error.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable
 from urllib.parse import unquote
@@ -124,12 +125,12 @@ class RestApiHandler:
                 raise invalid_argument(
                     f'Serving signature name: "{resolved}" not found in signature def'
                 )
-            input_infos = servable.signature_defs[resolved].inputs
-            if not input_infos:
+            dtypes = servable.input_dtypes(resolved)
+            if not dtypes:
                 raise invalid_argument(
                     f"Failed to get input map for signature: {signature_name or 'DEFAULT'}"
                 )
-            request_format, inputs = json_codec.predict_inputs(doc, input_infos)
+            request_format, inputs = json_codec.predict_inputs(doc, dtypes)
             result = inference.predict(
                 self._runner, servable, signature_name, inputs, timeout_ms=self._timeout_ms
             )
@@ -138,10 +139,11 @@ class RestApiHandler:
         # Only once the answer is sure: requests that fail are not logged.
         self._log(
             route,
-            lambda: prediction_log.rest_predict(
-                _requested_spec(route, signature_name),
-                inputs,
-                _answered_spec(route, version, result.signature_name),
+            prediction_log.RestPredict(
+                _requested(route, signature_name),
+                (route.model_name, version, result.signature_name),
+                body,
+                dtypes,
                 result.value,
             ),
         )
@@ -170,10 +172,11 @@ class RestApiHandler:
             to_record = prediction_log.rest_regress
         self._log(
             route,
-            lambda: to_record(
-                _requested_spec(route, signature_name),
+            functools.partial(
+                to_record,
+                prediction_log.requested_spec(*_requested(route, signature_name)),
                 request_input,
-                _answered_spec(route, version, result.signature_name),
+                prediction_log.answered_spec_of(route.model_name, version, result.signature_name),
                 result.value,
             ),
         )
@@ -185,16 +188,9 @@ class RestApiHandler:
             self._request_log.maybe_log(route.model_name, build)
 
 
-def _requested_spec(route: _Route, signature_name: str) -> model_pb2.ModelSpec:
-    return prediction_log.requested_spec(
-        route.model_name, route.version, route.label, signature_name
-    )
-
-
-def _answered_spec(route: _Route, version: int, signature_name: str) -> model_pb2.ModelSpec:
-    spec = model_pb2.ModelSpec()
-    inference.fill_model_spec(spec, route.model_name, version, signature_name)
-    return spec
+def _requested(route: _Route, signature_name: str) -> tuple:
+    """What `prediction_log.requested_spec` needs to know of the request."""
+    return route.model_name, route.version, route.label, signature_name
 
 
 def _route(http_method: str, path: str) -> _Route | None:

@@ -58,6 +58,7 @@ class Servable:
         self._session = session
         self._graph = session.graph
         self._outputs_by_name: dict[str, object] = {}
+        self._input_dtypes: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
         self._leases = 0
         self._retired = False
@@ -76,6 +77,18 @@ class Servable:
             session.close()
             raise
         return cls(name, version, path, session, meta_graph)
+
+    def input_dtypes(self, signature_key: str) -> dict[str, int]:
+        """The DataType of each input of a signature, by alias (not to be changed).
+
+        Kept per signature: every REST `:predict` decodes its JSON by them, and
+        the request log sends the same dict with each of its records.
+        """
+        dtypes = self._input_dtypes.get(signature_key)
+        if dtypes is None:
+            inputs = self.signature_defs[signature_key].inputs
+            dtypes = self._input_dtypes[signature_key] = {a: i.dtype for a, i in inputs.items()}
+        return dtypes
 
     def run(
         self,

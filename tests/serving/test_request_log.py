@@ -1,21 +1,25 @@
 """Request logging: sampled requests written as PredictionLog records, off the request path.
 
-The logger's queue and shutdown are tested on the logger itself (a writer held
-up on purpose); everything else against the real server serving the real
-half_plus_two SavedModel, reading the files it wrote with `tf.data`.
+The logger's queue, writer process and shutdown are tested on the logger
+itself (a writer held up on purpose, a writer killed); everything else against
+the real server serving the real half_plus_two SavedModel, reading the files it
+wrote with `tf.data`.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
-import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import grpc
 import httpx
 import numpy as np
 import pytest
+import request_log_builds as builds
 import tensorflow as tf
 from tensorflow_serving.apis import (
     classification_pb2,
@@ -26,10 +30,9 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
-from serving import prediction_log
 from serving.config import ModelConfig, RequestLogging
 from serving.options import RequestLogOptions
-from serving.request_log import DROPPED, WRITTEN, RequestLogger
+from serving.request_log import DROPPED, FAILED, WRITTEN, RequestLogger
 from serving.tensors import to_tensor_proto
 
 M = "half_plus_two"
@@ -69,38 +72,33 @@ def _logger(tmp_path: Path, **options) -> RequestLogger:
     return logger
 
 
-def _record(x: float) -> prediction_log_pb2.PredictionLog:
-    request_spec = prediction_log.requested_spec(M, None, None, "")
-    answered = prediction_log.requested_spec(M, VERSION, None, "serving_default")
-    x_array = np.array([x], dtype=np.float32)
-    return prediction_log.rest_predict(
-        request_spec, {"x": x_array}, answered, {"y": x_array}
-    ).record()
+def _wait_for(path: Path) -> bool:
+    deadline = time.monotonic() + WAIT_S
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return path.exists()
 
 
 def test_a_full_queue_drops_and_counts_without_blocking(tmp_path):
-    logger = _logger(tmp_path, queue_size=2)
-    writer_busy, release = threading.Event(), threading.Event()
-
-    def held_up():  # the writer thread builds the record: hold it there
-        writer_busy.set()
-        release.wait(WAIT_S)
-        return _record(0.0)
+    logs, marks = tmp_path / "logs", tmp_path / "marks"
+    marks.mkdir()
+    logger = _logger(logs, queue_size=2)
+    held_up = builds.HeldUp(marks, WAIT_S)  # the writer builds the record: hold it there
 
     assert logger.maybe_log(M, held_up)
-    assert writer_busy.wait(WAIT_S)
-    assert logger.maybe_log(M, lambda: _record(1.0))  # the queue holds two
-    assert logger.maybe_log(M, lambda: _record(2.0))
+    assert _wait_for(held_up.busy)
+    assert logger.maybe_log(M, partial(builds.record, 1.0))  # the queue holds two
+    assert logger.maybe_log(M, partial(builds.record, 2.0))
     started = time.monotonic()
-    queued = [logger.maybe_log(M, lambda: _record(9.0)) for _ in range(50)]
+    queued = [logger.maybe_log(M, partial(builds.record, 9.0)) for _ in range(50)]
     assert time.monotonic() - started < 1.0  # never waits for room
     assert not any(queued)
     assert logger.counts[DROPPED] == 50
 
-    release.set()
+    held_up.release.touch()
     logger.close()
-    assert logger.counts == {WRITTEN: 3, DROPPED: 50, "failed": 0}
-    xs = [r.predict_log.request.inputs["x"].float_val[0] for r in read_records(tmp_path)]
+    assert logger.counts == {WRITTEN: 3, DROPPED: 50, FAILED: 0}
+    xs = [r.predict_log.request.inputs["x"].float_val[0] for r in read_records(logs)]
     assert xs == [0.0, 1.0, 2.0]
 
 
@@ -108,7 +106,7 @@ def test_close_writes_what_is_queued_and_finishes_the_file(tmp_path):
     # Without close, nothing would be readable yet: the file is under 64 MiB and 10 min old.
     logger = _logger(tmp_path)
     for i in range(20):
-        assert logger.maybe_log(M, lambda i=i: _record(float(i)))
+        assert logger.maybe_log(M, partial(builds.record, float(i)))
     logger.close()
 
     records = read_records(tmp_path)
@@ -117,23 +115,54 @@ def test_close_writes_what_is_queued_and_finishes_the_file(tmp_path):
     assert not list(tmp_path.rglob("*.inprogress"))
 
 
-def test_a_record_that_cannot_be_built_is_counted_and_the_log_goes_on(tmp_path):
+def test_records_are_built_in_a_writer_process_not_the_servers(tmp_path):
     logger = _logger(tmp_path)
-
-    def broken():
-        raise ValueError("not a record")
-
-    logger.maybe_log(M, broken)
-    logger.maybe_log(M, lambda: _record(3.0))
+    logger.maybe_log(M, builds.pid_record)
     logger.close()
 
-    assert logger.counts == {WRITTEN: 1, DROPPED: 0, "failed": 1}
-    assert len(read_records(tmp_path)) == 1
+    (record,) = read_records(tmp_path)
+    builder_pid = int(record.predict_log.request.inputs["x"].float_val[0])
+    assert builder_pid != os.getpid()
+
+
+def test_a_record_that_cannot_be_built_is_counted_and_the_log_goes_on(tmp_path):
+    logger = _logger(tmp_path)
+    logger.maybe_log(M, builds.broken)
+    logger.maybe_log(M, lambda: builds.record(3.0))  # cannot be pickled: never sent
+    logger.maybe_log(M, partial(builds.record, 4.0))
+    logger.close()
+
+    assert logger.counts == {WRITTEN: 1, DROPPED: 0, FAILED: 2}
+    assert [r.predict_log.request.inputs["x"].float_val[0] for r in read_records(tmp_path)] == [4.0]
+
+
+def test_a_writer_process_that_dies_is_counted_and_started_again(tmp_path):
+    logger = _logger(tmp_path)
+    logger.maybe_log(M, partial(builds.record, 1.0))
+    deadline = time.monotonic() + WAIT_S
+    while logger.counts[WRITTEN] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (writer,) = multiprocessing.active_children()
+    writer.kill()
+    writer.join(WAIT_S)
+
+    logger.maybe_log(M, partial(builds.record, 2.0))  # sent to the dead process: lost
+    deadline = time.monotonic() + WAIT_S
+    while logger.counts[FAILED] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    logger.maybe_log(M, partial(builds.record, 3.0))  # a new process writes it
+    logger.close()
+
+    assert logger.counts == {WRITTEN: 2, DROPPED: 0, FAILED: 1}
+    xs = [r.predict_log.request.inputs["x"].float_val[0] for r in read_records(tmp_path)]
+    assert xs == [3.0]  # the killed process's file was never finished: only `.inprogress`
+    assert len(list(tmp_path.rglob("*.inprogress"))) == 1
+    assert not multiprocessing.active_children()
 
 
 def test_models_without_logging_config_are_not_logged(tmp_path):
     logger = _logger(tmp_path)
-    assert not logger.maybe_log("other_model", lambda: _record(1.0))
+    assert not logger.maybe_log("other_model", partial(builds.record, 1.0))
     logger.close()
     assert read_records(tmp_path) == []
 
