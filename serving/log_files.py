@@ -5,7 +5,9 @@
 A file is written under an `.inprogress` suffix and renamed when it is closed
 (full by size or record count, old enough, or at shutdown), so every
 `*.tfrecord` in the layout is complete: a reader never sees a half-written
-record, and one whose server crashed leaves only `.inprogress` files behind.
+record. The files are written by the log's writer process (`serving.log_writer`),
+which finishes them even when the server is killed; a writer that is itself
+killed leaves its open file as `.inprogress`.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 import httpx
 import numpy as np
+import psutil
 import pytest
 import request_log_builds as builds
 import tensorflow as tf
@@ -370,3 +371,45 @@ def test_sampling_follows_each_models_rate_and_shutdown_flushes(
     assert {r.log_metadata.sampling_config.sampling_rate for r in records} == {rate}
     assert not list(sampled.rglob("*.inprogress"))
     assert not never.exists()  # rate 0 writes nothing, not even a folder
+
+
+def test_a_killed_server_still_leaves_complete_files(
+    start_server, make_model_dir, monitoring_config, tmp_path, local_only
+):
+    """The writer process outlives a SIGKILLed server just long enough to finish its files."""
+    logs = tmp_path / "logs"
+    server = start_server(
+        f"--model_name={M}",
+        f"--model_base_path={make_model_dir()}",
+        f"--monitoring_config_file={monitoring_config}",
+        f"--request_log_dir={logs}",
+    )
+    sent = [float(i) for i in range(30)]
+    with httpx.Client() as client:
+        for x in sent:
+            response = client.post(f"{server.rest_url}{API}:predict", json={"instances": [x]})
+            assert response.status_code == 200
+        _wait_until_written(client, server.rest_url, len(sent))
+    helpers = psutil.Process(server.process.popen.pid).children()
+    assert helpers  # the writer (and multiprocessing's resource tracker)
+
+    server.process.popen.kill()
+    server.process.popen.wait(WAIT_S)
+
+    records = wait_for_new_records(logs, 0, len(sent))
+    assert [r.predict_log.request.inputs["x"].float_val[0] for r in records] == sent
+    assert not list(logs.rglob("*.inprogress"))
+    _, alive = psutil.wait_procs(helpers, timeout=WAIT_S)
+    assert not alive, f"left running after the server died: {alive}"
+
+
+def _wait_until_written(client: httpx.Client, rest_url: str, count: int) -> None:
+    written = f'request_log_records_total{{model_name="{M}",outcome="written"}}'
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        page = client.get(f"{rest_url}/monitoring/prometheus/metrics").text
+        lines = [line for line in page.splitlines() if line.startswith(written)]
+        if lines and float(lines[0].split()[-1]) >= count:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{count} records not written within {WAIT_S} s")
