@@ -31,6 +31,7 @@ from tensorflow_serving.apis import (
     regression_pb2,
 )
 
+from serving import log_writer
 from serving.config import ModelConfig, RequestLogging
 from serving.options import RequestLogOptions
 from serving.request_log import DROPPED, FAILED, WRITTEN, RequestLogger
@@ -390,8 +391,11 @@ def test_a_killed_server_still_leaves_complete_files(
             response = client.post(f"{server.rest_url}{API}:predict", json={"instances": [x]})
             assert response.status_code == 200
         _wait_until_written(client, server.rest_url, len(sent))
-    helpers = psutil.Process(server.process.popen.pid).children()
+    server_process = psutil.Process(server.process.popen.pid)
+    helpers = server_process.children()
     assert helpers  # the writer (and multiprocessing's resource tracker)
+    # The writer yields the CPU to the server.
+    assert max(p.nice() for p in helpers) == server_process.nice() + log_writer.NICENESS
 
     server.process.popen.kill()
     server.process.popen.wait(WAIT_S)
