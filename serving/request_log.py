@@ -195,19 +195,20 @@ class RequestLogger:
         if not batch:
             return
         payload, sent, unpicklable = _pickled(batch)
-        outcomes = [(entry.model_name, FAILED, 1) for entry in unpicklable]
-        try:
-            if self._writer is None:
-                raise OSError("no request log writer process")
-            outcomes += self._writer.exchange(payload)
-        except (EOFError, OSError):
-            log.exception("The request log writer process is gone; %d records lost", len(sent))
-            outcomes += [(entry.model_name, FAILED, 1) for entry in sent]
-            if self._writer is not None:
-                self._writer.close(0)
-            self._writer = None  # started again at the next drain
+        outcomes = _failed(unpicklable) + self._send(payload, sent)
         for model_name, outcome, count in outcomes:
             self._count(model_name, outcome, count)
+
+    def _send(self, payload: bytes, sent: list[Entry]) -> log_writer.Outcomes:
+        """The writer's outcomes for a batch; all failed if there is no writer to take it."""
+        if self._writer is not None:
+            try:
+                return self._writer.exchange(payload)
+            except (EOFError, OSError):
+                log.exception("The request log writer process is gone; %d records lost", len(sent))
+                self._writer.close(0)
+                self._writer = None  # started again at the next drain
+        return _failed(sent)
 
     def _started_writer(self) -> _WriterProcess | None:
         try:
@@ -215,6 +216,10 @@ class RequestLogger:
         except Exception:  # the writer thread must outlive it; records count as failed
             log.exception("Could not start the request log writer process")
             return None
+
+
+def _failed(entries: list[Entry]) -> log_writer.Outcomes:
+    return [(entry.model_name, FAILED, 1) for entry in entries]
 
 
 def _pickled(batch: list[Entry]) -> tuple[bytes, list[Entry], list[Entry]]:
